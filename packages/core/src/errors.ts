@@ -1,0 +1,32 @@
+/**
+ * Typed errors with stable codes (STYLE §10). Every code is listed in docs/errors.md and a test keeps
+ * the two in agreement. Each plane turns these into responses in exactly one error handler.
+ */
+export const ERROR_CODES = {
+  SB_ERR_STORE_UNAVAILABLE: { status: 503, summary: 'The config store (etcd) could not be reached.' },
+  SB_ERR_STORE_CORRUPT: { status: 500, summary: 'The embedded store found a record it cannot read.' },
+  SB_ERR_CONFIG_INVALID: { status: 500, summary: 'config.yaml has an invalid value; start-up stops.' },
+  SB_ERR_UPSTREAM_CONNECT: { status: 500, summary: 'Connecting to an LLM instance failed.' },
+  SB_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'An LLM instance did not answer within `timeout`.' },
+  SB_ERR_ALL_TRIED: { status: 503, summary: 'No instance is left to pick (`all servers tried`).' },
+  SB_ERR_BAD_REQUEST: { status: 400, summary: 'The client request cannot be proxied as sent.' },
+  SB_ERR_BODY_TOO_LARGE: { status: 413, summary: 'The request body is larger than `max_req_body_size`.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SwitchboardError';
+    this.code = code;
+    this.status = options?.status ?? ERROR_CODES[code].status;
+  }
+}
+
+export function isSwitchboardError(error: unknown, code?: ErrorCode): error is SwitchboardError {
+  return error instanceof SwitchboardError && (code === undefined || error.code === code);
+}

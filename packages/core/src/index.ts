@@ -1,0 +1,10 @@
+export * from './config/config-file-schema.js';
+export * from './crypto/field-encryption.js';
+export * from './errors.js';
+export * from './expr/vars-expression.js';
+export * from './plugins/catalog.js';
+export type * from './plugins/descriptor.js';
+export * from './resources/check.js';
+export type * from './store/contract.js';
+export type * from './validation/contract.js';
+export * from './validation/checker.js';
