@@ -8,3 +8,5 @@ export * from './resources/check.js';
 export type * from './store/contract.js';
 export type * from './validation/contract.js';
 export * from './validation/checker.js';
+export * from './balancer/picker.js';
+export * from './store/embedded-store.js';
