@@ -1,4 +1,6 @@
 export * from './config/config-file-schema.js';
+export * from './config/load-config.js';
+export * from './config/admin-key.js';
 export * from './crypto/field-encryption.js';
 export * from './errors.js';
 export * from './expr/vars-expression.js';
