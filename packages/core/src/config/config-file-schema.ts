@@ -37,7 +37,7 @@ export const ConfigFileSchema = Type.Object(
         data_encryption: Type.Object(
           {
             enable_encrypt_fields: Type.Boolean({ default: true }),
-            keyring: Type.Array(Type.String({ minLength: 16, maxLength: 32 }), {
+            keyring: Type.Array(Type.String({ pattern: '^(.{16}|.{32})$' }), {
               default: ['qeddd145sfvddff3', 'edd1c9f0985e76a2'],
             }),
           },
