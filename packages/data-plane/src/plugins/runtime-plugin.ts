@@ -62,9 +62,23 @@ export interface PrepareScope {
   readonly logger: Logger;
   /** Shared per worker: keeps one pooled dispatcher per upstream origin across routes and config changes. */
   readonly dispatchers: DispatcherRegistry;
+  /**
+   * Live view of the consumers loaded on this worker (admin-api.md §3.5), for auth plugins. The same
+   * object across config changes: it always answers from the latest applied config, so a prepared
+   * plugin that is reused across changes never reads stale consumers. Absent in tests that need none.
+   */
+  readonly consumers?: ConsumerDirectory;
+}
+
+/** Auth lookups over the consumer index (admin-api.md §3.5), rebuilt once per config change. */
+export interface ConsumerDirectory {
+  /** The consumer whose `plugin` conf holds `value` as its unique attribute (key-auth → `key`). */
+  findByCredential(plugin: string, value: string): AttachedConsumer | undefined;
+  /** The consumer named `username` (key-auth's `anonymous_consumer`). */
+  findByUsername(username: string): AttachedConsumer | undefined;
 }
 
 /** Pooled keep-alive undici dispatchers keyed by origin and connection options. */
 export interface DispatcherRegistry {
-  get(origin: string, options: { readonly keepAliveTimeoutMs: number; readonly connections: number; readonly timeoutMs: number; readonly rejectUnauthorized: boolean }): import('undici').Dispatcher;
+  get(origin: string, options: { readonly keepAliveTimeoutMs: number; readonly timeoutMs: number; readonly rejectUnauthorized: boolean }): import('undici').Dispatcher;
 }
