@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   SB_ERR_ALL_TRIED: { status: 503, summary: 'No instance is left to pick (`all servers tried`).' },
   SB_ERR_BAD_REQUEST: { status: 400, summary: 'The client request cannot be proxied as sent.' },
   SB_ERR_BODY_TOO_LARGE: { status: 413, summary: 'The request body is larger than `max_req_body_size`.' },
+  SB_ERR_PLUGIN_FAILED: { status: 500, summary: 'A plugin threw while handling a request; the worker keeps serving.' },
+  SB_ERR_INTERNAL: { status: 500, summary: 'The request pipeline itself failed outside any plugin.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -333,7 +333,8 @@ describe('ai-proxy-multi access: what the upstream receives', () => {
       multiConf([
         instance('only', {
           override: { endpoint: upstream.origin },
-          options: { model: 'upstream-model', temperature: 0.5, foo: 'bar' },
+          // options is free-form (additionalProperties); its static type names only `model`.
+          options: { model: 'upstream-model', temperature: 0.5, foo: 'bar' } as { model: string },
         }),
       ]),
     );

@@ -1,0 +1,39 @@
+import { findPlugin } from '@switchboard/core';
+import { createAiProxyMultiPlugin } from './ai-proxy-multi/plugin.js';
+import { keyAuthPlugin } from './key-auth.js';
+import type { RuntimePlugin } from './runtime-plugin.js';
+
+/** A runtime plugin with the order and type core's catalog gives it (admin-api.md §6.7). */
+export interface RegisteredPlugin {
+  readonly runtime: RuntimePlugin;
+  readonly priority: number;
+  readonly type: 'auth' | 'other';
+}
+
+/** name → plugin, for every plugin this data plane can run. */
+export type RuntimePluginRegistry = ReadonlyMap<string, RegisteredPlugin>;
+
+export interface RuntimePluginDeps {
+  readonly random: () => number;
+  /** Monotonic milliseconds. */
+  readonly now: () => number;
+}
+
+/**
+ * The plugins this data plane runs. Priorities and types come from core's catalog, so the Admin API
+ * and the data plane can never disagree on order; a runtime plugin the catalog lacks is left out.
+ *
+ * @example createRuntimePluginRegistry({ random: Math.random, now: () => performance.now() }).get('key-auth')
+ */
+export function createRuntimePluginRegistry(
+  deps: RuntimePluginDeps,
+  plugins: readonly RuntimePlugin[] = [keyAuthPlugin, createAiProxyMultiPlugin(deps) as RuntimePlugin],
+): RuntimePluginRegistry {
+  const registry = new Map<string, RegisteredPlugin>();
+  for (const runtime of plugins) {
+    const descriptor = findPlugin(runtime.name);
+    if (descriptor === undefined) continue;
+    registry.set(runtime.name, { runtime, priority: descriptor.priority, type: descriptor.type });
+  }
+  return registry;
+}

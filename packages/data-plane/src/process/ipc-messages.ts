@@ -1,0 +1,41 @@
+import type { AddressInfo } from 'node:net';
+import type { ChangeEvent, ConfigFile, StoredItem } from '@switchboard/core';
+
+/**
+ * The messages between the data-plane primary and its workers over `node:cluster` IPC
+ * (architecture.md "Processes per role"). Every message carries `sb` so other IPC traffic is ignored.
+ */
+export type PrimaryMessage =
+  | {
+      readonly sb: 'init';
+      readonly slot: number;
+      readonly config: ConfigFile;
+      readonly prefix: string;
+      readonly logLevel: string;
+    }
+  /** The primary's latest full state: sent on every resync, and to a newly started worker. */
+  | { readonly sb: 'snapshot'; readonly items: readonly StoredItem[]; readonly revision: number }
+  | { readonly sb: 'changes'; readonly events: readonly ChangeEvent[]; readonly revision: number }
+  | { readonly sb: 'shutdown' };
+
+export type WorkerMessage =
+  /**
+   * The worker's message handler is installed. Sent first: 'online' fires before an ES module worker
+   * has loaded, and a message that arrives before the handler exists is lost.
+   */
+  | { readonly sb: 'booted' }
+  | { readonly sb: 'listening'; readonly addresses: readonly AddressInfo[] }
+  | { readonly sb: 'listen-failed'; readonly message: string }
+  | { readonly sb: 'applied'; readonly revision: number; readonly fullyLoaded: boolean };
+
+export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
+  return hasTag(value, ['init', 'snapshot', 'changes', 'shutdown']);
+}
+
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return hasTag(value, ['booted', 'listening', 'listen-failed', 'applied']);
+}
+
+function hasTag(value: unknown, tags: readonly string[]): boolean {
+  return typeof value === 'object' && value !== null && tags.includes(String((value as { sb?: unknown }).sb));
+}

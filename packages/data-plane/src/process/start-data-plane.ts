@@ -1,0 +1,110 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type ConfigFile, type ConfigSource, resolveNodeListen, resolveWorkerCount } from '@switchboard/core';
+import type { Logger } from 'pino';
+import { closeServer, createProxyServer, listenOn } from '../server/proxy-server.js';
+import { createStatusServer, type NodeReadiness } from '../server/status-server.js';
+import { startWorkerSupervisor } from './worker-supervisor.js';
+
+export interface StartDataPlaneOptions {
+  /** The validated, defaulted config.yaml. */
+  readonly config: ConfigFile;
+  /** Started here, never closed here: its owner closes it (the embedded store also serves the Admin API). */
+  readonly source: ConfigSource;
+  readonly prefix: string;
+  readonly logger: Logger;
+  /** Overrides `nginx_config.worker_processes`; 0 serves in this process without a cluster. */
+  readonly workers?: number;
+}
+
+export interface DataPlane {
+  /** Resolves once every worker applied the first full config load (`/status/ready` turns 200). */
+  readonly ready: Promise<void>;
+  /** Where the proxy listens (one entry per `node_listen` address; per worker in cluster mode). */
+  readonly proxyAddresses: readonly AddressInfo[];
+  /** Where the status server listens; undefined when `apisix.status.port` is 0 (disabled). */
+  readonly statusAddress: AddressInfo | undefined;
+  /** Stops the status server and the proxy (workers finish their requests). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a node's data plane (architecture.md "Processes per role"): the status server here, and
+ * the proxy either in `workers` cluster workers fed over IPC by this process, or in this process
+ * when there are none. Resolves once everything listens; `ready` follows the first config load.
+ *
+ * @example
+ *   const plane = await startDataPlane({ config, source: store, prefix: '/apisix', logger });
+ *   await plane.ready;
+ */
+export async function startDataPlane(options: StartDataPlaneOptions): Promise<DataPlane> {
+  const workers = options.workers ?? resolveWorkerCount(options.config);
+  return workers === 0 ? startInProcess(options) : startClustered(options, workers);
+}
+
+async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane> {
+  const proxy = createProxyServer({
+    source: options.source,
+    prefix: options.prefix,
+    logger: options.logger,
+    dataEncryption: options.config.apisix.data_encryption,
+  });
+  const readiness = (): NodeReadiness => ({
+    revision: proxy.fullyLoaded() ? proxy.revision() : 0,
+    notReadyWorker: proxy.fullyLoaded() ? undefined : 0,
+  });
+  try {
+    const proxyAddresses = await proxy.listen(resolveNodeListen(options.config));
+    const status = await startStatus(options.config, readiness);
+    return {
+      ready: proxy.ready,
+      proxyAddresses,
+      statusAddress: status?.address,
+      async close() {
+        if (status !== undefined) await closeServer(status.server);
+        await proxy.close();
+      },
+    };
+  } catch (error) {
+    await proxy.close();
+    throw error;
+  }
+}
+
+async function startClustered(options: StartDataPlaneOptions, count: number): Promise<DataPlane> {
+  const supervisor = startWorkerSupervisor({
+    count,
+    exec: fileURLToPath(new URL('./worker-entry.js', import.meta.url)),
+    config: options.config,
+    prefix: options.prefix,
+    logger: options.logger,
+  });
+  options.source.start(options.prefix, supervisor.listener);
+  try {
+    const proxyAddresses = await supervisor.listening;
+    const status = await startStatus(options.config, () => supervisor.readiness());
+    return {
+      ready: supervisor.ready,
+      proxyAddresses,
+      statusAddress: status?.address,
+      async close() {
+        if (status !== undefined) await closeServer(status.server);
+        await supervisor.close();
+      },
+    };
+  } catch (error) {
+    await supervisor.close();
+    throw error;
+  }
+}
+
+async function startStatus(
+  config: ConfigFile,
+  readiness: () => NodeReadiness,
+): Promise<{ server: Server; address: AddressInfo } | undefined> {
+  const { ip, port } = config.apisix.status;
+  if (port === 0) return undefined;
+  const server = createStatusServer(readiness);
+  return { server, address: await listenOn(server, { ip, port }) };
+}

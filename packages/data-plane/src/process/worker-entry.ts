@@ -1,0 +1,68 @@
+import cluster from 'node:cluster';
+import { resolveNodeListen } from '@switchboard/core';
+import { pino } from 'pino';
+import { createProxyServer, type ProxyServer } from '../server/proxy-server.js';
+import { createIpcConfigSource } from './ipc-config-source.js';
+import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc-messages.js';
+
+/**
+ * The script every data-plane worker runs (`cluster.setupPrimary({ exec })`): it waits for `init`,
+ * then serves the proxy on every `node_listen` address with config relayed by the primary.
+ * Does nothing when loaded outside a cluster worker.
+ */
+function runWorker(): void {
+  const source = createIpcConfigSource();
+  let proxy: ProxyServer | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (proxy?.close() ?? Promise.resolve()).catch(() => {});
+    return stopping;
+  };
+  const send = (message: WorkerMessage): void => {
+    if (process.connected) process.send?.(message);
+  };
+
+  async function start(init: Extract<PrimaryMessage, { sb: 'init' }>): Promise<void> {
+    const logger = pino({ level: init.logLevel, base: { pid: process.pid, worker: init.slot } }, pino.destination(2));
+    proxy = createProxyServer({
+      source,
+      prefix: init.prefix,
+      logger,
+      dataEncryption: init.config.apisix.data_encryption,
+      onApplied: ({ revision, fullyLoaded }) => send({ sb: 'applied', revision, fullyLoaded }),
+    });
+    try {
+      const addresses = await proxy.listen(resolveNodeListen(init.config));
+      send({ sb: 'listening', addresses });
+    } catch (error) {
+      send({ sb: 'listen-failed', message: error instanceof Error ? error.message : String(error) });
+      process.exitCode = 1;
+      process.disconnect();
+    }
+  }
+
+  process.on('message', (message: unknown) => {
+    if (!isPrimaryMessage(message)) return;
+    switch (message.sb) {
+      case 'init':
+        void start(message);
+        return;
+      case 'snapshot':
+      case 'changes':
+        source.deliver(message);
+        return;
+      case 'shutdown':
+        void stop().finally(() => {
+          if (process.connected) process.disconnect();
+        });
+        return;
+    }
+  });
+  send({ sb: 'booted' });
+  // The primary went away: nothing will feed or stop this worker any more.
+  process.on('disconnect', () => {
+    void stop().finally(() => process.exit());
+  });
+}
+
+if (cluster.isWorker) runWorker();
