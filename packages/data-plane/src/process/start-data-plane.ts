@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type ConfigFile, type ConfigSource, resolveNodeListen, resolveWorkerCount } from '@switchboard/core';
 import type { Logger } from 'pino';
+import { createAccessLogger } from '../server/access-log.js';
 import { closeServer, createProxyServer, listenOn } from '../server/proxy-server.js';
 import { createStatusServer, type NodeReadiness } from '../server/status-server.js';
 import { startWorkerSupervisor } from './worker-supervisor.js';
@@ -48,6 +49,7 @@ async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane
     source: options.source,
     prefix: options.prefix,
     logger: options.logger,
+    accessLogger: createAccessLogger(options.config.nginx_config.http.access_log),
     dataEncryption: options.config.apisix.data_encryption,
   });
   const readiness = (): NodeReadiness => ({

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { resolveNodeListen } from '@switchboard/core';
 import { pino } from 'pino';
+import { createAccessLogger } from '../server/access-log.js';
 import { createProxyServer, type ProxyServer } from '../server/proxy-server.js';
 import { createIpcConfigSource } from './ipc-config-source.js';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc-messages.js';
@@ -28,6 +29,7 @@ function runWorker(): void {
       source,
       prefix: init.prefix,
       logger,
+      accessLogger: createAccessLogger(init.config.nginx_config.http.access_log),
       dataEncryption: init.config.apisix.data_encryption,
       onApplied: ({ revision, fullyLoaded }) => send({ sb: 'applied', revision, fullyLoaded }),
     });

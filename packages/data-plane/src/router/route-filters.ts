@@ -39,14 +39,11 @@ export function compileRouteFilters(
   if (Array.isArray(spec.vars) && spec.vars.length > 0) {
     const compiled = compileVarsExpression(spec.vars);
     if (!compiled.ok) return { ok: false, message: `failed to validate the 'vars' expression: ${compiled.message}` };
-    evaluate = (vars) => {
-      try {
-        return compiled.evaluate(vars);
-      } catch (error) {
-        context.logger.warn({ key: context.routeKey, err: error }, 'vars expression failed; treated as no match');
-        return false;
-      }
+    // An evaluation error counts as no match and is logged (admin-api.md §6.3); evaluate never throws.
+    const onError = (error: unknown): void => {
+      context.logger.warn({ key: context.routeKey, err: error }, 'vars expression failed; treated as no match');
     };
+    evaluate = (vars) => compiled.evaluate(vars, onError);
     needsBody = readsRequestBody(spec.vars);
   }
   if (methods === undefined && addresses === undefined && evaluate === undefined)

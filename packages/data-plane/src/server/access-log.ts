@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export interface AccessLogEntry {
   readonly routeId: string | undefined;
@@ -11,6 +11,18 @@ export interface AccessLogEntry {
   readonly fields: Readonly<Record<string, unknown>> | undefined;
   /** The client went away before the response was complete. */
   readonly aborted: boolean;
+}
+
+/**
+ * The access log: one JSON object per line and per request, apart from the operational log on stderr,
+ * so it can be shipped as is. `nginx_config.http.access_log` names the file (appended to by every
+ * worker; O_APPEND keeps lines whole), else stdout.
+ *
+ * @example const accessLog = createAccessLogger(config.nginx_config.http.access_log);
+ */
+export function createAccessLogger(file: string | undefined): Logger {
+  const destination = pino.destination(file === undefined ? { dest: 1, sync: false } : { dest: file, mkdir: true, append: true, sync: false });
+  return pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'event' }, destination);
 }
 
 /** One line per request, after the response is over. */

@@ -12,6 +12,8 @@ export interface ProxyServerOptions {
   readonly source: ConfigSource;
   readonly prefix: string;
   readonly logger: Logger;
+  /** Access lines; the operational logger when not given (tests read both from one place). */
+  readonly accessLogger?: Logger;
   readonly dataEncryption: DataEncryptionConfig;
   /** Defaults to Math.random (picker start positions). */
   readonly random?: () => number;
@@ -78,6 +80,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const handler = createRequestPipeline({
     runtime: state.current,
     logger: options.logger,
+    ...(options.accessLogger === undefined ? {} : { accessLogger: options.accessLogger }),
     dispatchers,
     now,
     maxRoutingBodyBytes: options.maxRoutingBodyBytes ?? DEFAULT_MAX_ROUTING_BODY_BYTES,

@@ -19,6 +19,8 @@ export interface RequestPipelineOptions {
   /** The config version to use; read once per request. */
   readonly runtime: () => RuntimeConfig;
   readonly logger: Logger;
+  /** Where access lines go (createAccessLogger); the operational logger when not given. */
+  readonly accessLogger?: Logger;
   readonly dispatchers: DispatcherRegistry;
   /** Monotonic milliseconds, for the access log's latency. */
   readonly now: () => number;
@@ -44,10 +46,11 @@ export function createRequestPipeline(
   options: RequestPipelineOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { logger } = options;
+  const accessLogger = options.accessLogger ?? logger;
 
   function finish(req: IncomingMessage, res: ServerResponse, record: RequestRecord, started: number): void {
     if (record.ctx !== undefined) runLogPhase(record.plugins, record.ctx);
-    writeAccessLog(logger, {
+    writeAccessLog(accessLogger, {
       routeId: record.route?.route.id,
       method: req.method ?? '',
       path: record.ctx?.path ?? req.url ?? '',
