@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// The test command (`npm test` = `turbo run build && node e2e/run-tests.mjs`): makes sure a real
+// etcd is available, then runs `node --test` over every compiled test file.
+//
+//   node e2e/run-tests.mjs                      all tests
+//   node e2e/run-tests.mjs etcd embedded        only files whose path contains "etcd" or "embedded"
+//   node e2e/run-tests.mjs --test-name-pattern=CAS etcd-store   flags go to `node --test`
+//
+// Node 20's `node --test` does not expand directories or globs, so the files are listed explicitly.
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const ETCD_PACKAGE = 'etcd-server';
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findEtcd() {
+  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
+    if (directory !== '' && isExecutable(join(directory, 'etcd'))) return join(directory, 'etcd');
+  }
+  return isExecutable('/usr/bin/etcd') ? '/usr/bin/etcd' : undefined;
+}
+
+function run(command, args) {
+  console.log(`run-tests: ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (result.error) throw result.error;
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+/** Tests that touch etcd run the real binary (STYLE "Tests"); install it when we may. */
+function ensureEtcd() {
+  const found = findEtcd();
+  if (found !== undefined) return found;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(
+      `run-tests: the etcd binary was not found on PATH or at /usr/bin/etcd.\n` +
+        `Install it first, e.g. \`sudo apt-get install -y ${ETCD_PACKAGE}\` (Debian/Ubuntu package "${ETCD_PACKAGE}").`,
+    );
+    process.exit(1);
+  }
+  console.log(`run-tests: etcd not found; installing the Debian package ${ETCD_PACKAGE}`);
+  try {
+    run('apt-get', ['update']);
+    run('apt-get', ['install', '-y', ETCD_PACKAGE]);
+  } catch (error) {
+    console.error(`run-tests: installing ${ETCD_PACKAGE} failed: ${error.message}`);
+    process.exit(1);
+  }
+  const installed = findEtcd();
+  if (installed === undefined) {
+    console.error(`run-tests: ${ETCD_PACKAGE} was installed but no etcd binary is on PATH or at /usr/bin/etcd`);
+    process.exit(1);
+  }
+  return installed;
+}
+
+function collectTestFiles(directory, found = []) {
+  if (!existsSync(directory)) return found;
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) collectTestFiles(path, found);
+    else if (entry.isFile() && entry.name.endsWith('.test.js')) found.push(path);
+  }
+  return found;
+}
+
+function testRoots() {
+  const packages = join(root, 'packages');
+  const roots = existsSync(packages)
+    ? readdirSync(packages, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => join(packages, entry.name, 'dist', 'test'))
+    : [];
+  return [...roots, join(root, 'e2e', 'dist')];
+}
+
+const args = process.argv.slice(2);
+const flags = args.filter((arg) => arg.startsWith('-'));
+const filters = args.filter((arg) => !arg.startsWith('-'));
+
+const etcd = ensureEtcd();
+console.log(`run-tests: using ${etcd}`);
+
+const files = testRoots()
+  .flatMap((directory) => collectTestFiles(directory))
+  .map((path) => relative(root, path))
+  .filter((path) => filters.length === 0 || filters.some((filter) => path.includes(filter)))
+  .sort();
+if (files.length === 0) {
+  console.error(
+    filters.length === 0
+      ? 'run-tests: no compiled test files found; build first (`npx turbo run build`).'
+      : `run-tests: no compiled test file matches ${filters.join(', ')}`,
+  );
+  process.exit(1);
+}
+
+const child = spawn(process.execPath, ['--test', ...flags, ...files], { cwd: root, stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (osConstants.signals[signal] ?? 0)));
