@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { delimiter, join, relative, resolve } from 'node:path';
+import { delimiter, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -98,8 +98,16 @@ const filters = args.filter((arg) => !arg.startsWith('-'));
 const etcd = ensureEtcd();
 console.log(`run-tests: using ${etcd}`);
 
+/** `tsc` never deletes output, so a compiled test whose source was removed must not run. */
+function hasSource(path) {
+  const marker = `${sep}dist${sep}`;
+  const at = path.lastIndexOf(marker);
+  return existsSync(`${path.slice(0, at)}${sep}${path.slice(at + marker.length).replace(/\.js$/, '.ts')}`);
+}
+
 const files = testRoots()
   .flatMap((directory) => collectTestFiles(directory))
+  .filter(hasSource)
   .map((path) => relative(root, path))
   .filter((path) => filters.length === 0 || filters.some((filter) => path.includes(filter)))
   .sort();
