@@ -22,6 +22,12 @@ export interface ThroughputSummary {
   readonly forwarder_rps: number;
   readonly gateway_rps: number;
   readonly ratio: number;
+  /**
+   * Requests per busy second of the proxy's core, gateway over forwarder. When the mock and load
+   * generator's core saturates first, the forwarder's plain rps understates it and `ratio` flatters
+   * the gateway; this figure does not.
+   */
+  readonly cpu_normalised_ratio: number | null;
   readonly forwarder_errors: number;
   readonly gateway_errors: number;
   readonly gateway_p50_ms: number;
@@ -125,6 +131,15 @@ export async function runThroughputBenchmark(
 
     const ratio = round(gateway.requestsPerSecond / baseline.requestsPerSecond, 3);
     log(`  ratio gateway/forwarder: ${ratio} (target ≥ 0.7, zero errors)`);
+    const perBusyCore = (run: typeof gateway) => {
+      const busy = pinned ? run.coreBusy[0] : undefined;
+      return busy === undefined || busy === 0 ? undefined : run.requestsPerSecond / busy;
+    };
+    const gatewayPerCore = perBusyCore(gateway);
+    const forwarderPerCore = perBusyCore(baseline);
+    const cpuNormalisedRatio =
+      gatewayPerCore === undefined || forwarderPerCore === undefined ? null : round(gatewayPerCore / forwarderPerCore, 3);
+    if (cpuNormalisedRatio !== null) log(`  per busy second of the proxy core: ${cpuNormalisedRatio}`);
     return {
       benchmark: 'throughput',
       pinned,
@@ -133,6 +148,7 @@ export async function runThroughputBenchmark(
       forwarder_rps: baseline.requestsPerSecond,
       gateway_rps: gateway.requestsPerSecond,
       ratio,
+      cpu_normalised_ratio: cpuNormalisedRatio,
       forwarder_errors: baseline.errors,
       gateway_errors: gateway.errors,
       gateway_p50_ms: gateway.latencyMs.p50,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type ConfigFile, type ConfigSource, resolveNodeListen, resolveWorkerCount } from '@switchboard/core';
 import type { Logger } from 'pino';
-import { createAccessLogger } from '../server/access-log.js';
+import { createAccessLog } from '../server/access-log.js';
 import { closeServer, createProxyServer, listenOn } from '../server/proxy-server.js';
 import { createStatusServer, type NodeReadiness } from '../server/status-server.js';
 import { startWorkerSupervisor } from './worker-supervisor.js';
@@ -45,11 +45,12 @@ export async function startDataPlane(options: StartDataPlaneOptions): Promise<Da
 }
 
 async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane> {
+  const accessLog = createAccessLog(options.config.nginx_config.http.access_log);
   const proxy = createProxyServer({
     source: options.source,
     prefix: options.prefix,
     logger: options.logger,
-    accessLogger: createAccessLogger(options.config.nginx_config.http.access_log),
+    accessLog,
     dataEncryption: options.config.apisix.data_encryption,
   });
   const readiness = (): NodeReadiness => ({
@@ -66,10 +67,12 @@ async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane
       async close() {
         if (status !== undefined) await closeServer(status.server);
         await proxy.close();
+        accessLog.close();
       },
     };
   } catch (error) {
     await proxy.close();
+    accessLog.close();
     throw error;
   }
 }

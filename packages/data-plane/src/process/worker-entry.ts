@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { resolveNodeListen } from '@switchboard/core';
 import { pino } from 'pino';
-import { createAccessLogger } from '../server/access-log.js';
+import { type AccessLog, createAccessLog } from '../server/access-log.js';
 import { createProxyServer, type ProxyServer } from '../server/proxy-server.js';
 import { createIpcConfigSource } from './ipc-config-source.js';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc-messages.js';
@@ -14,9 +14,10 @@ import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc
 function runWorker(): void {
   const source = createIpcConfigSource();
   let proxy: ProxyServer | undefined;
+  let accessLog: AccessLog | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= (proxy?.close() ?? Promise.resolve()).catch(() => {});
+    stopping ??= (proxy?.close() ?? Promise.resolve()).catch(() => {}).finally(() => accessLog?.close());
     return stopping;
   };
   const send = (message: WorkerMessage): void => {
@@ -25,11 +26,12 @@ function runWorker(): void {
 
   async function start(init: Extract<PrimaryMessage, { sb: 'init' }>): Promise<void> {
     const logger = pino({ level: init.logLevel, base: { pid: process.pid, worker: init.slot } }, pino.destination(2));
+    accessLog = createAccessLog(init.config.nginx_config.http.access_log);
     proxy = createProxyServer({
       source,
       prefix: init.prefix,
       logger,
-      accessLogger: createAccessLogger(init.config.nginx_config.http.access_log),
+      accessLog,
       dataEncryption: init.config.apisix.data_encryption,
       onApplied: ({ revision, fullyLoaded }) => send({ sb: 'applied', revision, fullyLoaded }),
     });

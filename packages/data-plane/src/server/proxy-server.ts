@@ -6,6 +6,7 @@ import { type ConfigState, createConfigState } from '../config/config-state.js';
 import { createRuntimePluginRegistry, type RuntimePluginRegistry } from '../plugins/registry.js';
 import type { DispatcherRegistry } from '../plugins/runtime-plugin.js';
 import { createDispatcherRegistry } from '../upstream/dispatchers.js';
+import type { AccessLog } from './access-log.js';
 import { createRequestPipeline } from './request-pipeline.js';
 
 export interface ProxyServerOptions {
@@ -13,7 +14,7 @@ export interface ProxyServerOptions {
   readonly prefix: string;
   readonly logger: Logger;
   /** Access lines; the operational logger when not given (tests read both from one place). */
-  readonly accessLogger?: Logger;
+  readonly accessLog?: AccessLog;
   readonly dataEncryption: DataEncryptionConfig;
   /** Defaults to Math.random (picker start positions). */
   readonly random?: () => number;
@@ -80,7 +81,7 @@ export function createProxyServer(options: ProxyServerOptions): ProxyServer {
   const handler = createRequestPipeline({
     runtime: state.current,
     logger: options.logger,
-    ...(options.accessLogger === undefined ? {} : { accessLogger: options.accessLogger }),
+    ...(options.accessLog === undefined ? {} : { accessLog: options.accessLog }),
     dispatchers,
     now,
     maxRoutingBodyBytes: options.maxRoutingBodyBytes ?? DEFAULT_MAX_ROUTING_BODY_BYTES,

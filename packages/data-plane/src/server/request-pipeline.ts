@@ -8,7 +8,7 @@ import type { DispatcherRegistry } from '../plugins/runtime-plugin.js';
 import { normalizeRequestPath } from '../router/normalize-path.js';
 import { RequestVars } from '../router/request-vars.js';
 import { NEEDS_BODY } from '../router/verdict.js';
-import { writeAccessLog } from './access-log.js';
+import { type AccessLog, accessLogThrough, writeAccessLog } from './access-log.js';
 import { RequestBody } from './request-body.js';
 import { PipelineContext } from './request-context.js';
 import { sendErrorMessage, sendResponse } from './respond.js';
@@ -19,8 +19,8 @@ export interface RequestPipelineOptions {
   /** The config version to use; read once per request. */
   readonly runtime: () => RuntimeConfig;
   readonly logger: Logger;
-  /** Where access lines go (createAccessLogger); the operational logger when not given. */
-  readonly accessLogger?: Logger;
+  /** Where access lines go (createAccessLog); the operational logger when not given. */
+  readonly accessLog?: AccessLog;
   readonly dispatchers: DispatcherRegistry;
   /** Monotonic milliseconds, for the access log's latency. */
   readonly now: () => number;
@@ -46,11 +46,11 @@ export function createRequestPipeline(
   options: RequestPipelineOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { logger } = options;
-  const accessLogger = options.accessLogger ?? logger;
+  const accessLog = options.accessLog ?? accessLogThrough(logger);
 
   function finish(req: IncomingMessage, res: ServerResponse, record: RequestRecord, started: number): void {
     if (record.ctx !== undefined) runLogPhase(record.plugins, record.ctx);
-    writeAccessLog(accessLogger, {
+    writeAccessLog(accessLog, {
       routeId: record.route?.route.id,
       method: req.method ?? '',
       path: record.ctx?.path ?? req.url ?? '',

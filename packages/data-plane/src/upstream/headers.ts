@@ -29,9 +29,13 @@ const NOT_FORWARDED_UPSTREAM = new Set([...HOP_BY_HOP, 'host', 'content-length',
  */
 const NOT_RELAYED_DOWNSTREAM = new Set([...HOP_BY_HOP, 'content-length', 'content-encoding']);
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Names listed in a `Connection` header are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionListed(headers: IncomingHttpHeaders): Set<string> {
+function connectionListed(headers: IncomingHttpHeaders): ReadonlySet<string> {
   const value = headers.connection;
+  // The usual values name no header: skip the parse on the hot path.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NONE;
   const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
   return new Set(
     joined
@@ -44,7 +48,8 @@ function connectionListed(headers: IncomingHttpHeaders): Set<string> {
 function copyExcept(headers: IncomingHttpHeaders, excluded: ReadonlySet<string>): HeaderMap {
   const listed = connectionListed(headers);
   const copy: HeaderMap = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
     if (excluded.has(lower) || listed.has(lower)) continue;

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { SwitchboardError } from '@switchboard/core';
 import type { Dispatcher } from 'undici';
 import { type HeaderMap, relayableResponseHeaders } from '../../upstream/headers.js';
@@ -80,25 +81,36 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
 
   const startedAt = input.now();
   const elapsedMs = () => input.now() - startedAt;
-  const abort = new AbortController();
-  let clientGone = false;
+  const abort = new ClientGoneSignal();
   const onClose = () => {
-    if (ctx.res.writableFinished) return;
-    clientGone = true;
-    abort.abort();
+    if (!ctx.res.writableFinished) abort.abort();
   };
   ctx.res.on('close', onClose);
   try {
-    return await exchange(input, location, { signal: abort.signal, elapsedMs, isClientGone: () => clientGone });
+    return await exchange(input, location, { signal: abort, elapsedMs, isClientGone: () => abort.aborted });
   } finally {
     ctx.res.off('close', onClose);
+  }
+}
+
+/**
+ * Aborts the upstream request when the client goes away. undici accepts an EventEmitter with
+ * `aborted` as its `signal`; an AbortController per request cost about 2% of the proxy's CPU.
+ */
+class ClientGoneSignal extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
   }
 }
 
 async function exchange(
   input: AttemptInput,
   location: ReadyLocation,
-  attempt: { readonly signal: AbortSignal; readonly elapsedMs: () => number; readonly isClientGone: () => boolean },
+  attempt: { readonly signal: EventEmitter; readonly elapsedMs: () => number; readonly isClientGone: () => boolean },
 ): Promise<AttemptOutcome> {
   const { ctx, request, instance, settings } = input;
   let response: Dispatcher.ResponseData;
