@@ -138,7 +138,9 @@ export async function runThroughputBenchmark(
     const gatewayPerCore = perBusyCore(gateway);
     const forwarderPerCore = perBusyCore(baseline);
     const cpuNormalisedRatio =
-      gatewayPerCore === undefined || forwarderPerCore === undefined ? null : round(gatewayPerCore / forwarderPerCore, 3);
+      gatewayPerCore === undefined || forwarderPerCore === undefined
+        ? null
+        : round(gatewayPerCore / forwarderPerCore, 3);
     if (cpuNormalisedRatio !== null) log(`  per busy second of the proxy core: ${cpuNormalisedRatio}`);
     return {
       benchmark: 'throughput',

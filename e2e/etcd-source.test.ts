@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, type TestContext, test } from 'node:test';
-import type { ChangeEvent, ConfigListener, ConfigSource, ConfigStore, StoredItem } from '@switchboard/core';
-import { Etcd3 } from 'etcd3';
 import { createEtcdStore } from '@switchboard/admin-plane';
+import type { ChangeEvent, ConfigListener, ConfigSource, ConfigStore, StoredItem } from '@switchboard/core';
 import { createEtcdConfigSource } from '@switchboard/data-plane';
+import { Etcd3 } from 'etcd3';
 import { type EtcdInstance, startEtcd } from './support/etcd.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-
 
 type Call =
   | { readonly kind: 'snapshot'; readonly items: readonly StoredItem[]; readonly revision: number }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createEtcdStore } from '@switchboard/admin-plane';
 import type { ConfigStore } from '@switchboard/core';
 import { isSwitchboardError } from '@switchboard/core';
 import { Etcd3 } from 'etcd3';
-import { createEtcdStore } from '@switchboard/admin-plane';
 import { type EtcdInstance, startEtcd } from './support/etcd.js';
 import { pollUntil } from './support/poll.js';
-
 
 describe('etcd ConfigStore (Admin API side, admin-api.md §5.2)', () => {
   let etcd: EtcdInstance;

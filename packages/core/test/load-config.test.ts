@@ -3,7 +3,15 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ensureAdminKeys, isSwitchboardError, loadConfig, planesOf, resolveConfigProvider, resolveNodeListen, resolveWorkerCount } from '../src/index.js';
+import {
+  ensureAdminKeys,
+  isSwitchboardError,
+  loadConfig,
+  planesOf,
+  resolveConfigProvider,
+  resolveNodeListen,
+  resolveWorkerCount,
+} from '../src/index.js';
 
 describe('loadConfig', () => {
   it('applies APISIX defaults to an empty file', () => {
@@ -43,10 +51,17 @@ deployment:
   it('accepts node_listen as a port, a list of ports and a list of {ip, port}', () => {
     const cases: [string, unknown][] = [
       ['apisix: {node_listen: 9081}', [{ ip: '0.0.0.0', port: 9081 }]],
-      ['apisix: {node_listen: [9081, 9082]}', [{ ip: '0.0.0.0', port: 9081 }, { ip: '0.0.0.0', port: 9082 }]],
+      [
+        'apisix: {node_listen: [9081, 9082]}',
+        [
+          { ip: '0.0.0.0', port: 9081 },
+          { ip: '0.0.0.0', port: 9082 },
+        ],
+      ],
       ['apisix: {node_listen: [{ip: 127.0.0.1, port: 9083}]}', [{ ip: '127.0.0.1', port: 9083 }]],
     ];
-    for (const [text, expected] of cases) assert.deepEqual(resolveNodeListen(loadConfig({ text }).config), expected, text);
+    for (const [text, expected] of cases)
+      assert.deepEqual(resolveNodeListen(loadConfig({ text }).config), expected, text);
   });
 
   it('resolves worker_processes auto to the core count', () => {
@@ -68,7 +83,10 @@ deployment:
     for (const [text, pattern] of cases) {
       assert.throws(
         () => loadConfig({ text, source: 'test.yaml' }),
-        (error) => isSwitchboardError(error, 'SB_ERR_CONFIG_INVALID') && pattern.test(error.message) && error.message.includes('test.yaml'),
+        (error) =>
+          isSwitchboardError(error, 'SB_ERR_CONFIG_INVALID') &&
+          pattern.test(error.message) &&
+          error.message.includes('test.yaml'),
         text,
       );
     }
@@ -76,14 +94,20 @@ deployment:
 
   it('warns about unknown keys instead of failing', () => {
     const { warnings } = loadConfig({ text: 'apisix: {enable_ipv6: false}\nplugins: [key-auth]', source: 'c.yaml' });
-    assert.deepEqual(warnings, ['c.yaml: unknown key apisix.enable_ipv6 is ignored', 'c.yaml: unknown key plugins is ignored']);
+    assert.deepEqual(warnings, [
+      'c.yaml: unknown key apisix.enable_ipv6 is ignored',
+      'c.yaml: unknown key plugins is ignored',
+    ]);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: APISIX's ${{VAR}} syntax, not a template literal.
   it('substitutes ${{VAR}} and ${{VAR:=default}} like APISIX', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: config.yaml text with APISIX's ${{VAR}} syntax.
     const text = 'apisix: {node_listen: [${{PORT}}]}\ndeployment: {embedded: {data_dir: "${{DIR:=/tmp/sb}}"}}';
     const { config } = loadConfig({ text, env: { PORT: '9555' } });
     assert.deepEqual(resolveNodeListen(config), [{ ip: '0.0.0.0', port: 9555 }]);
     assert.equal(config.deployment.embedded.data_dir, '/tmp/sb');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: config.yaml text with APISIX's ${{VAR}} syntax.
     assert.throws(() => loadConfig({ text: 'x: ${{NOPE}}' }), /NOPE is referenced but not set/);
   });
 
@@ -100,7 +124,10 @@ deployment:
     });
     assert.equal(config.deployment.role, 'data_plane');
     assert.deepEqual(config.deployment.etcd?.host, ['http://10.0.0.1:2379', 'http://10.0.0.2:2379']);
-    assert.deepEqual(resolveNodeListen(config), [{ ip: '0.0.0.0', port: 9001 }, { ip: '127.0.0.1', port: 9002 }]);
+    assert.deepEqual(resolveNodeListen(config), [
+      { ip: '0.0.0.0', port: 9001 },
+      { ip: '127.0.0.1', port: 9002 },
+    ]);
     assert.deepEqual(config.deployment.admin.admin_key, [{ name: 'admin', key: 'k', role: 'admin' }]);
     assert.equal(config.nginx_config.worker_processes, 2);
   });

@@ -8,7 +8,15 @@ import { createAccessLog, writeAccessLog } from '../src/server/access-log.js';
 test('access lines go to nginx_config.http.access_log as one JSON object per line', async () => {
   const file = join(await mkdtemp(join(tmpdir(), 'sb-access-')), 'logs', 'access.log');
   const accessLog = createAccessLog(file);
-  const entry = { routeId: '1', method: 'POST', path: '/v1/chat/completions', status: 200, latencyMs: 1.5, consumer: 'jack', aborted: false };
+  const entry = {
+    routeId: '1',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    status: 200,
+    latencyMs: 1.5,
+    consumer: 'jack',
+    aborted: false,
+  };
   writeAccessLog(accessLog, { ...entry, fields: { llm_model: 'gpt-4o', llm_prompt_tokens: 3 } });
   writeAccessLog(accessLog, { ...entry, status: 401, fields: undefined });
   accessLog.close();
@@ -16,7 +24,17 @@ test('access lines go to nginx_config.http.access_log as one JSON object per lin
   const lines = await linesOnceWritten(file, 2);
   assert.deepEqual(
     { ...lines[0], time: undefined },
-    { time: undefined, route_id: '1', method: 'POST', path: '/v1/chat/completions', status: 200, latency_ms: 1.5, consumer: 'jack', llm_model: 'gpt-4o', llm_prompt_tokens: 3 },
+    {
+      time: undefined,
+      route_id: '1',
+      method: 'POST',
+      path: '/v1/chat/completions',
+      status: 200,
+      latency_ms: 1.5,
+      consumer: 'jack',
+      llm_model: 'gpt-4o',
+      llm_prompt_tokens: 3,
+    },
   );
   assert.match(String(lines[0]?.time), /^\d{4}-\d\d-\d\dT/);
   assert.equal(lines[1]?.status, 401);

@@ -44,7 +44,10 @@ export const ConfigFileSchema = Type.Object(
           { default: {}, additionalProperties: false },
         ),
         status: Type.Object(
-          { ip: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 7085 }) },
+          {
+            ip: Type.String({ default: '127.0.0.1' }),
+            port: Type.Integer({ minimum: 0, maximum: 65535, default: 7085 }),
+          },
           { default: {}, additionalProperties: false },
         ),
       },
@@ -55,10 +58,7 @@ export const ConfigFileSchema = Type.Object(
         worker_processes: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 256 })], {
           default: 'auto',
         }),
-        http: Type.Object(
-          { access_log: Type.Optional(Type.String({ minLength: 1 })) },
-          { default: {} },
-        ),
+        http: Type.Object({ access_log: Type.Optional(Type.String({ minLength: 1 })) }, { default: {} }),
       },
       { default: {} },
     ),
@@ -68,14 +68,20 @@ export const ConfigFileSchema = Type.Object(
           default: 'traditional',
         }),
         role_traditional: Type.Object({ config_provider: Type.Optional(ConfigProvider) }, { default: {} }),
-        role_control_plane: Type.Object({ config_provider: Type.Literal('etcd', { default: 'etcd' }) }, { default: {} }),
+        role_control_plane: Type.Object(
+          { config_provider: Type.Literal('etcd', { default: 'etcd' }) },
+          { default: {} },
+        ),
         role_data_plane: Type.Object({ config_provider: Type.Literal('etcd', { default: 'etcd' }) }, { default: {} }),
         admin: Type.Object(
           {
             admin_key_required: Type.Boolean({ default: true }),
             admin_key: Type.Array(AdminKeySchema, { default: [{ name: 'admin', key: '', role: 'admin' }] }),
             admin_listen: Type.Object(
-              { ip: Type.String({ default: '127.0.0.1', minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535, default: 9180 }) },
+              {
+                ip: Type.String({ default: '127.0.0.1', minLength: 1 }),
+                port: Type.Integer({ minimum: 1, maximum: 65535, default: 9180 }),
+              },
               { default: {}, additionalProperties: false },
             ),
             allow_admin: Type.Array(Type.String({ minLength: 1 }), { default: ['127.0.0.0/24'] }),
@@ -85,7 +91,10 @@ export const ConfigFileSchema = Type.Object(
         ),
         etcd: Type.Optional(
           Type.Object({
-            host: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1, default: ['http://127.0.0.1:2379'] }),
+            host: Type.Array(Type.String({ pattern: '^https?://' }), {
+              minItems: 1,
+              default: ['http://127.0.0.1:2379'],
+            }),
             prefix: Type.String({ pattern: '^/', default: '/apisix' }),
             timeout: Type.Integer({ minimum: 1, default: 30 }),
             watch_timeout: Type.Integer({ minimum: 1, default: 50 }),

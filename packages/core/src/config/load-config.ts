@@ -51,7 +51,9 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   const text = substituteEnv(options.text ?? '', env, source);
   const raw = parseYaml(text, source);
   applyEnvOverrides(raw, env, source);
-  const warnings = collectUnknownKeys(ConfigFileSchema, raw, '').map((key) => `${source}: unknown key ${key} is ignored`);
+  const warnings = collectUnknownKeys(ConfigFileSchema, raw, '').map(
+    (key) => `${source}: unknown key ${key} is ignored`,
+  );
 
   const defaulted = applyDefaults(ConfigFileSchema, structuredClone(raw));
   const firstError = checkConfigFile.Errors(defaulted).First();
@@ -63,11 +65,14 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
 
 /** `${{NAME}}` and `${{NAME:=default}}` as in APISIX's config.yaml. */
 function substituteEnv(text: string, env: LoadConfigOptions['env'] & object, source: string): string {
-  return text.replace(/\$\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::=\s*([^}]*?))?\s*\}\}/g, (_match, name: string, fallback?: string) => {
-    const value = env[name] ?? fallback;
-    if (value === undefined) throw invalid(source, `environment variable ${name} is referenced but not set`);
-    return value;
-  });
+  return text.replace(
+    /\$\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::=\s*([^}]*?))?\s*\}\}/g,
+    (_match, name: string, fallback?: string) => {
+      const value = env[name] ?? fallback;
+      if (value === undefined) throw invalid(source, `environment variable ${name} is referenced but not set`);
+      return value;
+    },
+  );
 }
 
 function parseYaml(text: string, source: string): Record<string, unknown> {
@@ -80,12 +85,20 @@ function parseYaml(text: string, source: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function applyEnvOverrides(raw: Record<string, unknown>, env: NonNullable<LoadConfigOptions['env']>, source: string): void {
+function applyEnvOverrides(
+  raw: Record<string, unknown>,
+  env: NonNullable<LoadConfigOptions['env']>,
+  source: string,
+): void {
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const list = (value: string): string[] => value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const list = (value: string): string[] =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   const address = (name: string, value: string): { ip: string; port: number } => {
     const match = /^(?:(.+):)?(\d+)$/.exec(value);
     if (match === null) throw invalid(source, `${name} must be ip:port or a port, got "${value}"`);
@@ -97,16 +110,22 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NonNullable<LoadCo
   if (role !== undefined) setPath(raw, ['deployment', 'role'], role);
   const nodeListen = read('SWITCHBOARD_NODE_LISTEN');
   if (nodeListen !== undefined) {
-    setPath(raw, ['apisix', 'node_listen'], list(nodeListen).map((item) => (/^\d+$/.test(item) ? Number(item) : address('SWITCHBOARD_NODE_LISTEN', item))));
+    setPath(
+      raw,
+      ['apisix', 'node_listen'],
+      list(nodeListen).map((item) => (/^\d+$/.test(item) ? Number(item) : address('SWITCHBOARD_NODE_LISTEN', item))),
+    );
   }
   const workers = read('SWITCHBOARD_WORKER_PROCESSES');
   if (workers !== undefined) setPath(raw, ['nginx_config', 'worker_processes'], integerOr(workers));
   const status = read('SWITCHBOARD_STATUS_LISTEN');
   if (status !== undefined) setPath(raw, ['apisix', 'status'], address('SWITCHBOARD_STATUS_LISTEN', status));
   const adminListen = read('SWITCHBOARD_ADMIN_LISTEN');
-  if (adminListen !== undefined) setPath(raw, ['deployment', 'admin', 'admin_listen'], address('SWITCHBOARD_ADMIN_LISTEN', adminListen));
+  if (adminListen !== undefined)
+    setPath(raw, ['deployment', 'admin', 'admin_listen'], address('SWITCHBOARD_ADMIN_LISTEN', adminListen));
   const adminKey = read('SWITCHBOARD_ADMIN_KEY');
-  if (adminKey !== undefined) setPath(raw, ['deployment', 'admin', 'admin_key'], [{ name: 'admin', key: adminKey, role: 'admin' }]);
+  if (adminKey !== undefined)
+    setPath(raw, ['deployment', 'admin', 'admin_key'], [{ name: 'admin', key: adminKey, role: 'admin' }]);
   const allowAdmin = read('SWITCHBOARD_ALLOW_ADMIN');
   if (allowAdmin !== undefined) setPath(raw, ['deployment', 'admin', 'allow_admin'], list(allowAdmin));
   const etcdHost = read('SWITCHBOARD_ETCD_HOST');
@@ -143,7 +162,10 @@ function collectUnknownKeys(schema: TSchema, value: unknown, path: string): stri
 }
 
 function describe(error: ValueError): string {
-  const key = error.path.split('/').filter((segment) => segment !== '').join('.');
+  const key = error.path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .join('.');
   const got = error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`;
   return `${key === '' ? 'the file' : key}: ${error.message}${got}`;
 }
@@ -153,7 +175,11 @@ function checkCrossFieldRules(config: ConfigFile, source: string): void {
   if ((role === 'control_plane' || role === 'data_plane') && config.deployment.etcd === undefined) {
     throw invalid(source, `deployment.etcd: role ${role} needs an etcd (deployment.etcd.host)`);
   }
-  if (role === 'traditional' && config.deployment.role_traditional.config_provider === 'etcd' && config.deployment.etcd === undefined) {
+  if (
+    role === 'traditional' &&
+    config.deployment.role_traditional.config_provider === 'etcd' &&
+    config.deployment.etcd === undefined
+  ) {
     throw invalid(source, 'deployment.etcd: config_provider etcd needs deployment.etcd.host');
   }
   const names = new Set<string>();
@@ -178,7 +204,9 @@ function deepFreeze<T>(value: T): T {
 /** Which store a node uses: etcd when the role needs it or an etcd is configured, else embedded. */
 export function resolveConfigProvider(config: ConfigFile): 'etcd' | 'embedded' {
   if (config.deployment.role !== 'traditional') return 'etcd';
-  return config.deployment.role_traditional.config_provider ?? (config.deployment.etcd === undefined ? 'embedded' : 'etcd');
+  return (
+    config.deployment.role_traditional.config_provider ?? (config.deployment.etcd === undefined ? 'embedded' : 'etcd')
+  );
 }
 
 /** `apisix.node_listen` in its three forms (port, list of ports, list of {ip, port}) → addresses. */

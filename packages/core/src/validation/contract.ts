@@ -7,6 +7,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
  * `invalid configuration: ` prefix, e.g. `property "methods" validation failed: failed to validate
  * item 1: matches none of the enum values`.
  */
-export type CheckResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+export type CheckResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly message: string };
 
 export type Checker<S extends TSchema> = (value: unknown) => CheckResult<Static<S>>;

@@ -36,7 +36,9 @@ export interface RequestContext {
 }
 
 /** What a phase returns: nothing to go on, or a response that ends the request. */
-export type PhaseResult = undefined | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> };
+export type PhaseResult =
+  | undefined
+  | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> };
 
 /**
  * Runtime half of a plugin (its schema half is the PluginDescriptor in core).
@@ -80,5 +82,8 @@ export interface ConsumerDirectory {
 
 /** Pooled keep-alive undici dispatchers keyed by origin and connection options. */
 export interface DispatcherRegistry {
-  get(origin: string, options: { readonly keepAliveTimeoutMs: number; readonly timeoutMs: number; readonly rejectUnauthorized: boolean }): import('undici').Dispatcher;
+  get(
+    origin: string,
+    options: { readonly keepAliveTimeoutMs: number; readonly timeoutMs: number; readonly rejectUnauthorized: boolean },
+  ): import('undici').Dispatcher;
 }

@@ -1,5 +1,5 @@
-import type { ErrorCode } from '@switchboard/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '@switchboard/core';
 import { isSwitchboardError } from '@switchboard/core';
 import type { Logger } from 'pino';
 import type { RouteRuntime, RuntimeConfig } from '../config/runtime-config.js';
