@@ -21,6 +21,14 @@ export const LabelsSchema = Type.Record(
 );
 export type Labels = Static<typeof LabelsSchema>;
 
+/** The descriptive fields every resource carries (admin-api.md §2.6, §3.2, §3.3, §4). */
+export const DESCRIPTIVE_FIELDS = {
+  desc: Type.Optional(DescSchema),
+  labels: Type.Optional(LabelsSchema),
+  create_time: Type.Optional(TimestampSchema),
+  update_time: Type.Optional(TimestampSchema),
+};
+
 /** Exact host, `*.suffix` wildcard, or a bare `*` (admin-api.md §6.2 host syntax). */
 export const HOST_PATTERN = '^\\*$|^\\*?[0-9a-zA-Z-._\\[\\]:]+$';
 export const HostSchema = Type.String({ pattern: HOST_PATTERN });

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { DescSchema, IdSchema, LabelsSchema, NameSchema, TimestampSchema } from './common.js';
+import { DESCRIPTIVE_FIELDS, IdSchema, NameSchema } from './common.js';
 import { ExclusiveUnion } from './keywords.js';
 
 /**
@@ -15,10 +15,7 @@ export const CredentialSchema = Type.Object(
   {
     id: Type.Optional(CredentialIdSchema),
     name: Type.Optional(NameSchema),
-    desc: Type.Optional(DescSchema),
-    labels: Type.Optional(LabelsSchema),
-    create_time: Type.Optional(TimestampSchema),
-    update_time: Type.Optional(TimestampSchema),
+    ...DESCRIPTIVE_FIELDS,
 
     /** Exactly one auth plugin per credential (checked by checkResource). */
     plugins: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { maxProperties: 1 })),

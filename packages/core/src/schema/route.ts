@@ -1,15 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
-  DescSchema,
+  DESCRIPTIVE_FIELDS,
   HostSchema,
   HttpMethodSchema,
   IdSchema,
-  LabelsSchema,
   NameSchema,
   PluginsSchema,
   RemoteAddrSchema,
   TimeoutSchema,
-  TimestampSchema,
 } from './common.js';
 import { IntegerEnum, requires } from './keywords.js';
 import { UpstreamSchema } from './upstream.js';
@@ -29,10 +27,7 @@ export const RouteSchema = Type.Object(
   {
     id: Type.Optional(IdSchema),
     name: Type.Optional(NameSchema),
-    desc: Type.Optional(DescSchema),
-    labels: Type.Optional(LabelsSchema),
-    create_time: Type.Optional(TimestampSchema),
-    update_time: Type.Optional(TimestampSchema),
+    ...DESCRIPTIVE_FIELDS,
 
     uri: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     uris: Type.Optional(Type.Array(Type.String(), { minItems: 1, uniqueItems: true })),

@@ -1,13 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import {
-  DescSchema,
-  HostSchema,
-  IdSchema,
-  LabelsSchema,
-  NameSchema,
-  PluginsSchema,
-  TimestampSchema,
-} from './common.js';
+import { DESCRIPTIVE_FIELDS, HostSchema, IdSchema, NameSchema, PluginsSchema } from './common.js';
 import { UpstreamSchema } from './upstream.js';
 
 /** Service schema (admin-api.md §4): plugins and an upstream shared by the routes that reference it. */
@@ -15,10 +7,7 @@ export const ServiceSchema = Type.Object(
   {
     id: Type.Optional(IdSchema),
     name: Type.Optional(NameSchema),
-    desc: Type.Optional(DescSchema),
-    labels: Type.Optional(LabelsSchema),
-    create_time: Type.Optional(TimestampSchema),
-    update_time: Type.Optional(TimestampSchema),
+    ...DESCRIPTIVE_FIELDS,
 
     plugins: Type.Optional(PluginsSchema),
     upstream: Type.Optional(UpstreamSchema),

@@ -1,13 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import {
-  DescSchema,
-  HostSchema,
-  IdSchema,
-  LabelsSchema,
-  NameSchema,
-  TimeoutSchema,
-  TimestampSchema,
-} from './common.js';
+import { DESCRIPTIVE_FIELDS, HostSchema, IdSchema, NameSchema, TimeoutSchema } from './common.js';
 import { ActiveHealthCheckSchema, PassiveHealthCheckSchema } from './health-check.js';
 import { requires, StringEnum } from './keywords.js';
 
@@ -69,10 +61,7 @@ export const UpstreamSchema = Type.Object(
   {
     id: Type.Optional(IdSchema),
     name: Type.Optional(NameSchema),
-    desc: Type.Optional(DescSchema),
-    labels: Type.Optional(LabelsSchema),
-    create_time: Type.Optional(TimestampSchema),
-    update_time: Type.Optional(TimestampSchema),
+    ...DESCRIPTIVE_FIELDS,
 
     nodes: Type.Optional(UpstreamNodesSchema),
     retries: Type.Optional(Type.Integer({ minimum: 0 })),

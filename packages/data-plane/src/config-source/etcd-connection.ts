@@ -39,6 +39,8 @@ export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     faultHandling: { host: () => callThroughPolicy },
     grpcOptions: {
+      // The snapshot of thousands of routes can exceed gRPC's default 4 MB receive limit.
+      'grpc.max_receive_message_length': -1,
       'grpc.keepalive_time_ms': KEEPALIVE_INTERVAL_MS,
       'grpc.keepalive_timeout_ms': timeoutMs,
       'grpc.keepalive_permit_without_calls': 1,

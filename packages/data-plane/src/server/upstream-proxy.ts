@@ -2,22 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import type { DispatcherRegistry } from '../plugins/runtime-plugin.js';
+import { HOP_BY_HOP } from '../upstream/headers.js';
 import type { PipelineContext } from './request-context.js';
 import { sendErrorMessage } from './respond.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
-/** RFC 9110 §7.6.1 connection-specific fields; never forwarded in either direction. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 /** Also not forwarded upstream: `expect` (undici refuses it) and `host` (set per `pass_host`). */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect', 'host']);
 

@@ -4,7 +4,7 @@ type IncomingHttpHeaders = Readonly<Record<string, string | string[] | undefined
 export type HeaderMap = Record<string, string | string[]>;
 
 /** RFC 9110 §7.6.1 connection-specific fields, plus `proxy-connection` which undici rejects. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
