@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import { type HeaderMap, relayableResponseHeaders } from '../../upstream/headers.js';
 import { classifyTransportError } from '../../upstream/transport-error.js';
 import type { RequestContext } from '../runtime-plugin.js';
-import { authorizeUpstreamRequest } from './auth/authorize.js';
+import { finalizeUpstreamRequest } from './auth/finalize-request.js';
 import type { ClientAiRequest } from './client-request.js';
 import { recordAttemptStart, recordTimings, recordUsage } from './log-fields.js';
 import type { PreparedAiProxyMulti, PreparedInstance, PreparedLocation } from './prepare.js';
@@ -114,13 +114,17 @@ async function exchange(
   attempt: { readonly signal: EventEmitter; readonly elapsedMs: () => number; readonly isClientGone: () => boolean },
 ): Promise<AttemptOutcome> {
   const { ctx, request, instance, settings } = input;
-  const authorized = await authorizeUpstreamRequest(instance, {
-    origin: location.origin,
-    path: location.pathAndQuery,
-    method: 'POST',
-    headers: attemptUpstreamHeaders(input.requestHeaders, instance),
-    body: shapeUpstreamBody(request, instance),
-  });
+  const authorized = await finalizeUpstreamRequest(
+    instance,
+    {
+      origin: location.origin,
+      path: location.pathAndQuery,
+      method: 'POST',
+      headers: attemptUpstreamHeaders(input.requestHeaders, instance),
+      body: shapeUpstreamBody(request, instance),
+    },
+    { model: instance.model ?? request.model, streaming: request.streaming },
+  );
   if (authorized instanceof SwitchboardError) {
     recordTimings(ctx.logFields, { responseMs: attempt.elapsedMs() });
     return { kind: 'failed', error: authorized };
