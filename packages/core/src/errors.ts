@@ -8,6 +8,16 @@ export const ERROR_CODES = {
   SB_ERR_CONFIG_INVALID: { status: 500, summary: 'config.yaml has an invalid value; start-up stops.' },
   SB_ERR_UPSTREAM_CONNECT: { status: 500, summary: 'Connecting to an LLM instance failed.' },
   SB_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'An LLM instance did not answer within `timeout`.' },
+  SB_ERR_PROVIDER_AUTH: {
+    status: 500,
+    summary: 'Authenticating to an LLM instance failed (GCP access token, AWS SigV4 signature).',
+  },
+  SB_ERR_RESPONSE_TOO_LARGE: { status: 502, summary: "An LLM instance's answer is larger than `max_response_bytes`." },
+  SB_ERR_STREAM_TOO_LONG: { status: 504, summary: 'A streamed answer ran longer than `max_stream_duration_ms`.' },
+  SB_ERR_BAD_UPSTREAM_RESPONSE: {
+    status: 502,
+    summary: "An LLM instance's answer could not be translated to the client's protocol.",
+  },
   SB_ERR_ALL_TRIED: { status: 503, summary: 'No instance is left to pick (`all servers tried`).' },
   SB_ERR_BAD_REQUEST: { status: 400, summary: 'The client request cannot be proxied as sent.' },
   SB_ERR_BODY_TOO_LARGE: { status: 413, summary: 'The request body is larger than `max_req_body_size`.' },

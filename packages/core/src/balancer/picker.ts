@@ -7,6 +7,8 @@ export interface PickerInstance {
 export interface PickContext {
   /** Names already tried in this request; a retry never re-picks one. */
   readonly tried: ReadonlySet<string>;
+  /** The request's chash key (ai-proxy-multi.md §2.5); pickers that do not hash ignore it. */
+  readonly hashKey?: string | undefined;
 }
 
 export interface Picker {
@@ -89,7 +91,7 @@ export interface PrioritizedInstance extends PickerInstance {
 /**
  * Priority tiers composed over one picker per tier (ai-proxy-multi.md §2.2): a lower tier is asked only
  * when every instance of the higher ones is in `tried`, so higher tiers are never revisited within a
- * request. `createTierPicker` builds the picker of one tier (weighted round robin today, chash later).
+ * request. `createTierPicker` builds the picker of one tier (weighted round robin or chash).
  *
  * @example
  *   const picker = createPriorityPicker(instances, (tier) => createWeightedRoundRobinPicker(tier, { random }));

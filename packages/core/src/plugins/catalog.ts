@@ -1,7 +1,8 @@
+import { AI_AUTH_ENCRYPT_FIELDS, type AiProxyConf, AiProxySchema } from '../schema/plugins/ai-proxy.js';
 import type { AiProxyMultiConf } from '../schema/plugins/ai-proxy-multi.js';
 import { AI_PROXY_MULTI_ENCRYPT_FIELDS, AiProxyMultiSchema } from '../schema/plugins/ai-proxy-multi.js';
 import { KeyAuthConsumerSchema, KeyAuthSchema } from '../schema/plugins/key-auth.js';
-import { checkAiProxyMultiRules } from './ai-proxy-multi-rules.js';
+import { checkAiProxyMultiRules, checkAiProxyRules } from './ai-proxy-multi-rules.js';
 import type { PluginDescriptor } from './descriptor.js';
 
 /** key-auth (admin-api.md §7): identifies the consumer by an API key; the key is unique and encrypted. */
@@ -25,8 +26,18 @@ const aiProxyMulti: PluginDescriptor = {
   check: (conf) => checkAiProxyMultiRules(conf as AiProxyMultiConf),
 };
 
+/** ai-proxy (ai-proxy-multi.md §1.2, §1.11): one upstream, never retried; runs after ai-proxy-multi. */
+const aiProxy: PluginDescriptor = {
+  name: 'ai-proxy',
+  priority: 1040,
+  type: 'other',
+  schema: AiProxySchema,
+  encryptFields: AI_AUTH_ENCRYPT_FIELDS,
+  check: (conf) => checkAiProxyRules(conf as AiProxyConf),
+};
+
 /** Every plugin this build ships, sorted by priority descending (the order phases run them in, §6.7). */
-export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [keyAuth, aiProxyMulti].sort(
+export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [keyAuth, aiProxyMulti, aiProxy].sort(
   (left, right) => right.priority - left.priority,
 );
 

@@ -70,6 +70,22 @@ export const SemanticOptionsSchema = Type.Object({
 });
 export type SemanticOptions = Static<typeof SemanticOptionsSchema>;
 
+/**
+ * Beyond APISIX (DECISIONS, docs/balancing.md), off unless present: live traffic takes an instance out.
+ * `failures` consecutive 5xx answers, timeouts or connection errors → out for `cooldown_ms`; a 429 with
+ * `Retry-After`/`retry-after-ms` → out for that long (at most `max_retry_after_ms`) when `retry_after`.
+ */
+export const PassiveHealthSchema = Type.Object(
+  {
+    failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 254, default: 3 })),
+    cooldown_ms: Type.Optional(Type.Integer({ minimum: 1, default: 30000 })),
+    retry_after: Type.Optional(Type.Boolean({ default: true })),
+    max_retry_after_ms: Type.Optional(Type.Integer({ minimum: 1, default: 300000 })),
+  },
+  { additionalProperties: false },
+);
+export type PassiveHealthConf = Static<typeof PassiveHealthSchema>;
+
 export const AiProxyMultiSchema = pluginConfSchema({
   balancer: Type.Optional(AiBalancerSchema),
   instances: Type.Array(AiInstanceSchema, { minItems: 1 }),
@@ -81,6 +97,10 @@ export const AiProxyMultiSchema = pluginConfSchema({
   ),
   max_retries: Type.Optional(Type.Integer({ minimum: 0 })),
   retry_on_failure_within_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Beyond APISIX: passive health checks, off when absent. */
+  passive_health: Type.Optional(PassiveHealthSchema),
+  /** Beyond APISIX: `X-AI-Instance` and `X-AI-Attempts` on every response of the route (absent = off). */
+  attempt_headers: Type.Optional(Type.Boolean()),
   ...aiTransportProperties,
 });
 export type AiProxyMultiConf = Static<typeof AiProxyMultiSchema>;
