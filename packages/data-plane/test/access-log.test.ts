@@ -32,12 +32,14 @@ test('access lines go to nginx_config.http.access_log as one JSON object per lin
       status: 200,
       latency_ms: 1.5,
       consumer: 'jack',
+      request_type: 'traditional_http',
       llm_model: 'gpt-4o',
       llm_prompt_tokens: 3,
     },
   );
   assert.match(String(lines[0]?.time), /^\d{4}-\d\d-\d\dT/);
   assert.equal(lines[1]?.status, 401);
+  assert.equal(lines[1]?.request_type, 'traditional_http');
 });
 
 async function linesOnceWritten(file: string, count: number): Promise<Record<string, unknown>[]> {

@@ -50,22 +50,28 @@ describe('createSseEventSplitter (ai-proxy-multi.md §6.3 step 5)', () => {
 });
 
 describe('openai-chat usage from stream events (§6.3 step 6)', () => {
-  const table: { data: string; expected: ReturnType<typeof openAiChatProtocol.usageFromStreamEvent> }[] = [
+  const usage = (prompt: number, completion: number, total: number) => ({
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: total,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+    reasoning_tokens: 0,
+  });
+  const table: { data: string; expected: ReturnType<typeof usage> | undefined }[] = [
     { data: '[DONE]', expected: undefined },
     { data: '{"choices":[{"delta":{"content":"hi"}}]}', expected: undefined },
     { data: '{"choices":[],"usage":null}', expected: undefined },
-    {
-      data: '{"usage":{"prompt_tokens":3,"completion_tokens":2}}',
-      expected: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-    },
-    {
-      data: '{"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":9}}',
-      expected: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 9 },
-    },
+    { data: '{"usage":{"prompt_tokens":3,"completion_tokens":2}}', expected: usage(3, 2, 5) },
+    { data: '{"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":9}}', expected: usage(3, 2, 9) },
     { data: '{"usage": not json', expected: undefined },
   ];
   for (const row of table) {
-    it(row.data, () => assert.deepEqual(openAiChatProtocol.usageFromStreamEvent(row.data), row.expected));
+    it(row.data, () => {
+      const observer = openAiChatProtocol.createStreamObserver({ collectText: false });
+      observer.onEvent({ type: 'message', data: row.data });
+      assert.deepEqual(observer.usage, row.expected);
+    });
   }
 });
 

@@ -801,18 +801,34 @@ describe('ai-proxy-multi access: errors the gateway makes (OpenAI-shaped, APISIX
       code: 'SB_ERR_BAD_REQUEST',
     },
     {
-      name: 'JSON array (passthrough, not yet)',
-      body: '[1]',
+      name: 'JSON string',
+      body: '"hi"',
       status: 400,
       message: 'no matching AI protocol for the request',
       code: 'SB_ERR_BAD_REQUEST',
     },
     {
-      name: 'anthropic messages (not yet)',
+      name: 'empty JSON array',
+      body: '[]',
+      status: 400,
+      message: 'no matching AI protocol for the request',
+      code: 'SB_ERR_BAD_REQUEST',
+    },
+    {
+      name: 'anthropic messages without messages (converted to openai-chat)',
       path: '/v1/messages',
       body: '{"a":1}',
       status: 400,
-      message: 'no matching AI protocol for the request',
+      message: 'missing messages',
+      code: 'SB_ERR_BAD_REQUEST',
+    },
+    {
+      name: 'a protocol the provider cannot speak',
+      path: '/model/m/converse',
+      body: '{"messages":[]}',
+      status: 400,
+      message:
+        'provider openai-compatible does not support bedrock-converse protocol (supported: openai-chat, openai-responses, openai-embeddings)',
       code: 'SB_ERR_BAD_REQUEST',
     },
   ];

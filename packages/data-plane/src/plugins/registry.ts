@@ -1,4 +1,7 @@
 import { findPlugin } from '@switchboard/core';
+import type { InstanceHealthBoard } from '../health/health-board.js';
+import { createAiProxyPlugin } from './ai-proxy/plugin.js';
+import type { ProviderEnv } from './ai-proxy-multi/auth/provider-auth-runtime.js';
 import { createAiProxyMultiPlugin } from './ai-proxy-multi/plugin.js';
 import { keyAuthPlugin } from './key-auth.js';
 import type { RuntimePlugin } from './runtime-plugin.js';
@@ -17,6 +20,10 @@ export interface RuntimePluginDeps {
   readonly random: () => number;
   /** Monotonic milliseconds. */
   readonly now: () => number;
+  /** The node's instance health (ai-proxy-multi.md §7); everything healthy when absent. */
+  readonly health?: InstanceHealthBoard;
+  /** Environment values LLM providers read (`GCP_SERVICE_ACCOUNT`), handed down from the CLI. */
+  readonly providerEnv?: ProviderEnv;
 }
 
 /**
@@ -27,7 +34,11 @@ export interface RuntimePluginDeps {
  */
 export function createRuntimePluginRegistry(
   deps: RuntimePluginDeps,
-  plugins: readonly RuntimePlugin[] = [keyAuthPlugin, createAiProxyMultiPlugin(deps) as RuntimePlugin],
+  plugins: readonly RuntimePlugin[] = [
+    keyAuthPlugin,
+    createAiProxyMultiPlugin(deps) as RuntimePlugin,
+    createAiProxyPlugin(deps) as RuntimePlugin,
+  ],
 ): RuntimePluginRegistry {
   const registry = new Map<string, RegisteredPlugin>();
   for (const runtime of plugins) {

@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import type { ChangeEvent, ConfigFile, StoredItem } from '@switchboard/core';
+import type { ChangeEvent, ConfigFile, PassiveObservation, StoredItem } from '@switchboard/core';
+import type { HealthSnapshot } from '../health/health-board.js';
+import type { ProviderEnv } from '../plugins/ai-proxy-multi/auth/provider-auth-runtime.js';
 
 /**
  * The messages between the data-plane primary and its workers over `node:cluster` IPC
@@ -12,10 +14,14 @@ export type PrimaryMessage =
       readonly config: ConfigFile;
       readonly prefix: string;
       readonly logLevel: string;
+      /** Environment values LLM providers read, from the CLI (STYLE §8). */
+      readonly providerEnv: ProviderEnv;
     }
   /** The primary's latest full state: sent on every resync, and to a newly started worker. */
   | { readonly sb: 'snapshot'; readonly items: readonly StoredItem[]; readonly revision: number }
   | { readonly sb: 'changes'; readonly events: readonly ChangeEvent[]; readonly revision: number }
+  /** The node's instance health (ai-proxy-multi.md §7): sent on every change, and to a newly started worker. */
+  | { readonly sb: 'health'; readonly snapshot: HealthSnapshot }
   | { readonly sb: 'shutdown' };
 
 export type WorkerMessage =
@@ -26,14 +32,16 @@ export type WorkerMessage =
   | { readonly sb: 'booted' }
   | { readonly sb: 'listening'; readonly addresses: readonly AddressInfo[] }
   | { readonly sb: 'listen-failed'; readonly message: string }
-  | { readonly sb: 'applied'; readonly revision: number; readonly fullyLoaded: boolean };
+  | { readonly sb: 'applied'; readonly revision: number; readonly fullyLoaded: boolean }
+  /** What one attempt taught about an instance, for the node's passive health (Beyond APISIX). */
+  | { readonly sb: 'passive-health'; readonly key: string; readonly observation: PassiveObservation };
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
-  return hasTag(value, ['init', 'snapshot', 'changes', 'shutdown']);
+  return hasTag(value, ['init', 'snapshot', 'changes', 'health', 'shutdown']);
 }
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
-  return hasTag(value, ['booted', 'listening', 'listen-failed', 'applied']);
+  return hasTag(value, ['booted', 'listening', 'listen-failed', 'applied', 'passive-health']);
 }
 
 function hasTag(value: unknown, tags: readonly string[]): boolean {

@@ -3,9 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type ConfigFile, type ConfigSource, resolveNodeListen, resolveWorkerCount } from '@switchboard/core';
 import type { Logger } from 'pino';
+import { createSnapshotHealthBoard } from '../health/health-board.js';
+import { createNodeHealth, type NodeHealth } from '../health/node-health.js';
+import type { ProviderEnv } from '../plugins/ai-proxy-multi/auth/provider-auth-runtime.js';
+import { createRuntimePluginRegistry } from '../plugins/registry.js';
 import { createAccessLog } from '../server/access-log.js';
 import { closeServer, createProxyServer, listenOn } from '../server/proxy-server.js';
 import { createStatusServer, type NodeReadiness } from '../server/status-server.js';
+import { fanOutConfigListener, withExtraListener } from './fan-out-config-source.js';
 import { startWorkerSupervisor } from './worker-supervisor.js';
 
 export interface StartDataPlaneOptions {
@@ -17,6 +22,8 @@ export interface StartDataPlaneOptions {
   readonly logger: Logger;
   /** Overrides `nginx_config.worker_processes`; 0 serves in this process without a cluster. */
   readonly workers?: number;
+  /** Environment values LLM providers read (`GCP_SERVICE_ACCOUNT`): the CLI reads them (STYLE §8). */
+  readonly providerEnv?: ProviderEnv;
 }
 
 export interface DataPlane {
@@ -31,9 +38,10 @@ export interface DataPlane {
 }
 
 /**
- * Starts a node's data plane (architecture.md "Processes per role"): the status server here, and
- * the proxy either in `workers` cluster workers fed over IPC by this process, or in this process
- * when there are none. Resolves once everything listens; `ready` follows the first config load.
+ * Starts a node's data plane (architecture.md "Processes per role"): the status server and the node's
+ * health service (one prober per node, ai-proxy-multi.md §7) here, and the proxy either in `workers`
+ * cluster workers fed over IPC by this process, or in this process when there are none. Resolves once
+ * everything listens; `ready` follows the first config load.
  *
  * @example
  *   const plane = await startDataPlane({ config, source: store, prefix: '/apisix', logger });
@@ -44,14 +52,31 @@ export async function startDataPlane(options: StartDataPlaneOptions): Promise<Da
   return workers === 0 ? startInProcess(options) : startClustered(options, workers);
 }
 
+function startNodeHealth(options: StartDataPlaneOptions): NodeHealth {
+  return createNodeHealth({
+    prefix: options.prefix.replace(/\/+$/, ''),
+    logger: options.logger,
+    dataEncryption: options.config.apisix.data_encryption,
+  });
+}
+
 async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane> {
   const accessLog = createAccessLog(options.config.nginx_config.http.access_log);
+  const health = startNodeHealth(options);
+  const board = createSnapshotHealthBoard((key, observation) => health.report(key, observation));
+  health.subscribe(board.apply);
   const proxy = createProxyServer({
-    source: options.source,
+    source: withExtraListener(options.source, health.listener),
     prefix: options.prefix,
     logger: options.logger,
     accessLog,
     dataEncryption: options.config.apisix.data_encryption,
+    plugins: createRuntimePluginRegistry({
+      random: Math.random,
+      now: () => performance.now(),
+      health: board.board,
+      ...(options.providerEnv === undefined ? {} : { providerEnv: options.providerEnv }),
+    }),
   });
   const readiness = (): NodeReadiness => ({
     revision: proxy.fullyLoaded() ? proxy.revision() : 0,
@@ -67,25 +92,31 @@ async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane
       async close() {
         if (status !== undefined) await closeServer(status.server);
         await proxy.close();
+        health.close();
         accessLog.close();
       },
     };
   } catch (error) {
     await proxy.close();
+    health.close();
     accessLog.close();
     throw error;
   }
 }
 
 async function startClustered(options: StartDataPlaneOptions, count: number): Promise<DataPlane> {
+  const health = startNodeHealth(options);
   const supervisor = startWorkerSupervisor({
     count,
     exec: fileURLToPath(new URL('./worker-entry.js', import.meta.url)),
     config: options.config,
     prefix: options.prefix,
     logger: options.logger,
+    onPassiveHealth: (key, observation) => health.report(key, observation),
+    ...(options.providerEnv === undefined ? {} : { providerEnv: options.providerEnv }),
   });
-  options.source.start(options.prefix, supervisor.listener);
+  health.subscribe((snapshot) => supervisor.publishHealth(snapshot));
+  options.source.start(options.prefix, fanOutConfigListener(supervisor.listener, health.listener));
   try {
     const proxyAddresses = await supervisor.listening;
     const status = await startStatus(options.config, () => supervisor.readiness());
@@ -95,10 +126,12 @@ async function startClustered(options: StartDataPlaneOptions, count: number): Pr
       statusAddress: status?.address,
       async close() {
         if (status !== undefined) await closeServer(status.server);
+        health.close();
         await supervisor.close();
       },
     };
   } catch (error) {
+    health.close();
     await supervisor.close();
     throw error;
   }

@@ -1,6 +1,8 @@
 import cluster from 'node:cluster';
 import { resolveNodeListen } from '@switchboard/core';
 import { pino } from 'pino';
+import { createSnapshotHealthBoard } from '../health/health-board.js';
+import { createRuntimePluginRegistry } from '../plugins/registry.js';
 import { type AccessLog, createAccessLog } from '../server/access-log.js';
 import { createProxyServer, type ProxyServer } from '../server/proxy-server.js';
 import { createIpcConfigSource } from './ipc-config-source.js';
@@ -23,6 +25,8 @@ function runWorker(): void {
   const send = (message: WorkerMessage): void => {
     if (process.connected) process.send?.(message);
   };
+  // The node's health lives in the primary (one prober per node); this worker reads its snapshots.
+  const health = createSnapshotHealthBoard((key, observation) => send({ sb: 'passive-health', key, observation }));
 
   async function start(init: Extract<PrimaryMessage, { sb: 'init' }>): Promise<void> {
     const logger = pino({ level: init.logLevel, base: { pid: process.pid, worker: init.slot } }, pino.destination(2));
@@ -33,6 +37,12 @@ function runWorker(): void {
       logger,
       accessLog,
       dataEncryption: init.config.apisix.data_encryption,
+      plugins: createRuntimePluginRegistry({
+        random: Math.random,
+        now: () => performance.now(),
+        health: health.board,
+        providerEnv: init.providerEnv,
+      }),
       onApplied: ({ revision, fullyLoaded }) => send({ sb: 'applied', revision, fullyLoaded }),
     });
     try {
@@ -54,6 +64,9 @@ function runWorker(): void {
       case 'snapshot':
       case 'changes':
         source.deliver(message);
+        return;
+      case 'health':
+        health.apply(message.snapshot);
         return;
       case 'shutdown':
         void stop().finally(() => {

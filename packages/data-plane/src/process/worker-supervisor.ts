@@ -1,7 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import type { ChangeEvent, ConfigFile, ConfigListener, StoredItem } from '@switchboard/core';
+import type { ChangeEvent, ConfigFile, ConfigListener, PassiveObservation, StoredItem } from '@switchboard/core';
 import type { Logger } from 'pino';
+import type { HealthSnapshot } from '../health/health-board.js';
+import type { ProviderEnv } from '../plugins/ai-proxy-multi/auth/provider-auth-runtime.js';
 import type { NodeReadiness } from '../server/status-server.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './ipc-messages.js';
 
@@ -14,6 +16,10 @@ export interface WorkerSupervisorOptions {
   readonly logger: Logger;
   /** How long `close` waits for a worker to finish its requests before killing it. */
   readonly shutdownTimeoutMs?: number;
+  /** A worker's passive health observation, for the node's health service. */
+  readonly onPassiveHealth?: (key: string, observation: PassiveObservation) => void;
+  /** Environment values LLM providers read (`GCP_SERVICE_ACCOUNT`), passed to every worker. */
+  readonly providerEnv?: ProviderEnv;
 }
 
 export interface WorkerSupervisor {
@@ -24,6 +30,8 @@ export interface WorkerSupervisor {
   /** Resolves once every worker applied a first full load. */
   readonly ready: Promise<void>;
   readiness(): NodeReadiness;
+  /** Sends the node's health to every worker, and to each worker started later. */
+  publishHealth(snapshot: HealthSnapshot): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +61,7 @@ export function startWorkerSupervisor(options: WorkerSupervisorOptions): WorkerS
   const state = new Map<string, StoredItem>();
   let stateRevision = 0;
   let hasSnapshot = false;
+  let health: HealthSnapshot | undefined;
   let closing = false;
   const slots: Slot[] = Array.from({ length: options.count }, () => ({
     worker: undefined,
@@ -95,7 +104,9 @@ export function startWorkerSupervisor(options: WorkerSupervisorOptions): WorkerS
           config: options.config,
           prefix: options.prefix,
           logLevel: options.logger.level,
+          providerEnv: options.providerEnv ?? {},
         });
+        if (health !== undefined) send(slot, { sb: 'health', snapshot: health });
         if (hasSnapshot) send(slot, snapshotMessage());
         slot.initialized = true;
         return;
@@ -110,6 +121,9 @@ export function startWorkerSupervisor(options: WorkerSupervisorOptions): WorkerS
         slot.revision = message.revision;
         slot.fullyLoaded ||= message.fullyLoaded;
         if (slots.every((each) => each.fullyLoaded)) resolveReady();
+        return;
+      case 'passive-health':
+        options.onPassiveHealth?.(message.key, message.observation);
         return;
     }
   }
@@ -180,6 +194,10 @@ export function startWorkerSupervisor(options: WorkerSupervisorOptions): WorkerS
         revision: notReady === -1 ? Math.min(...slots.map((slot) => slot.revision)) : 0,
         notReadyWorker: notReady === -1 ? undefined : notReady,
       };
+    },
+    publishHealth(snapshot) {
+      health = snapshot;
+      broadcast({ sb: 'health', snapshot });
     },
     async close() {
       closing = true;

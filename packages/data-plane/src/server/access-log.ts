@@ -91,6 +91,8 @@ export function writeAccessLog(accessLog: AccessLog, entry: AccessLogEntry): voi
     latency_ms: Math.round(entry.latencyMs * 1000) / 1000,
     consumer: entry.consumer,
     aborted: entry.aborted ? true : undefined,
+    // ai-proxy-multi.md §5.3: every request has a type; AI plugins set `ai_chat`/`ai_stream` in the fields.
+    request_type: entry.fields?.request_type === undefined ? 'traditional_http' : undefined,
   });
   const fields = entry.fields === undefined ? '{}' : JSON.stringify(entry.fields);
   accessLog.write(fields === '{}' ? own : `${own.slice(0, -1)},${fields.slice(1)}`);

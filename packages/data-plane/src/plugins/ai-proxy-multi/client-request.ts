@@ -7,7 +7,8 @@ import { type AiProtocol, isJsonObject, type JsonObject } from './protocols/prot
 export interface ClientAiRequest {
   /** The bytes as the client sent them, forwarded verbatim when no shaping step changes the body (§4.4). */
   readonly raw: Buffer;
-  readonly body: JsonObject;
+  /** The parsed body: a JSON object, or (passthrough only, §5.2 row 6) a non-empty array. */
+  readonly body: JsonObject | readonly unknown[];
   readonly protocol: AiProtocol;
   /** §5.3: `ai_stream` when the client protocol's streaming rule holds. */
   readonly streaming: boolean;
@@ -59,13 +60,16 @@ export async function readClientAiRequest(
   }
 
   const protocol = detectProtocol(parsed, ctx.path);
-  if (protocol === undefined || !isJsonObject(parsed)) return badRequest('no matching AI protocol for the request');
-  const body = parsed;
+  if (protocol === undefined) return badRequest('no matching AI protocol for the request');
+  if (!isJsonObject(parsed)) {
+    // detectProtocol only matches a non-object for passthrough, and only a non-empty array.
+    return { raw, body: parsed as readonly unknown[], protocol, streaming: false, model: undefined };
+  }
   return {
     raw,
-    body,
+    body: parsed,
     protocol,
-    streaming: protocol.isStreaming(body),
-    model: typeof body.model === 'string' ? body.model : undefined,
+    streaming: protocol.isStreaming(parsed),
+    model: typeof parsed.model === 'string' ? parsed.model : undefined,
   };
 }

@@ -1,15 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { SwitchboardError } from '@switchboard/core';
+import { SwitchboardError } from '@switchboard/core';
 import type { HeaderMap } from '../../upstream/headers.js';
 import { classifyTransportError } from '../../upstream/transport-error.js';
-import { openAiErrorBody } from './gateway-error.js';
-import { type AiProtocol, mergeTokenUsage, type TokenUsage } from './protocols/protocol.js';
-import { createSseEventSplitter } from './sse/sse-event-splitter.js';
+import type { ProtocolConverter } from './convert/converter.js';
+import type { AiProtocol, TokenUsage } from './protocols/protocol.js';
+import { streamLimitError } from './sse/stream-limits.js';
 
 /**
- * How a relay ended. `failed` means nothing was sent yet, so it can still be answered (or, later, fallen
- * back from); `broken-stream` means the stream already reached the client and was ended with an error event.
+ * How a relay ended. `failed` means nothing was sent yet, so it can still be answered (or fallen back
+ * from); `broken-stream` means the stream already reached the client and was ended with an error event.
  */
 export type RelayEnd =
   | { readonly kind: 'relayed' }
@@ -22,6 +22,15 @@ export interface RelayResult {
   readonly usage: TokenUsage | undefined;
   /** ms from attempt start to the first body bytes (streaming) or the whole body (non-streaming). */
   readonly firstTokenMs: number | undefined;
+  readonly hasToolCalls: boolean;
+  /** `llm_response_text`, when asked for. */
+  readonly text: string | undefined;
+}
+
+/** `max_response_bytes` and `max_stream_duration_ms` (ai-proxy-multi.md §1.1); undefined = no cap. */
+export interface ResponseLimits {
+  readonly maxResponseBytes: number | undefined;
+  readonly maxStreamDurationMs: number | undefined;
 }
 
 export interface RelayInput {
@@ -29,108 +38,101 @@ export interface RelayInput {
   readonly status: number;
   /** Upstream headers already filtered for relaying (DECISIONS). */
   readonly headers: HeaderMap;
+  /** The upstream's declared `Content-Length`, for the §6.2 precheck. */
+  readonly contentLength: number | undefined;
   readonly body: Readable;
-  readonly protocol: AiProtocol;
+  /** The protocol the upstream answered in: it reads usage, text and tool calls (§6.2, §6.3 step 6). */
+  readonly target: AiProtocol;
+  /** The client's protocol: its in-band error event ends a stream broken after the first byte. */
+  readonly client: AiProtocol;
+  /** Translates the answer to the client's protocol, when the instance speaks another (§4.6). */
+  readonly converter: ProtocolConverter | undefined;
+  readonly limits: ResponseLimits;
+  /** Keep the response text for `logging.payloads` (§8.2); costs a parse of every stream event. */
+  readonly collectText: boolean;
   readonly elapsedMs: () => number;
   readonly isClientGone: () => boolean;
-  /** Called when the leftover of an unterminated SSE event was dropped. */
-  readonly onSseOverflow: () => void;
+  /** Operational warnings: caps hit (§8.3 wording), event parsing problems. */
+  readonly warn: (message: string) => void;
 }
 
-/** §6.3 step 5: a partial event larger than this is dropped from the usage parser (never from the stream). */
-const MAX_PENDING_SSE_CHARS = 1024 * 1024;
+const NO_FACTS = { usage: undefined, hasToolCalls: false, text: undefined } as const;
 
-/** Reads a whole upstream body; the caller turns a failure into the attempt's outcome. */
-export async function readWholeBody(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function readFailure(error: unknown, input: RelayInput): RelayEnd {
+/** A failed read of the upstream body: the client left, or a transport error (§3.2). */
+export function readFailure(error: unknown, input: Pick<RelayInput, 'isClientGone'>): RelayEnd {
   return input.isClientGone()
     ? { kind: 'client-gone' }
     : { kind: 'failed', error: classifyTransportError(error, 'read') };
 }
 
-/**
- * Non-streaming relay (ai-proxy-multi.md §6.2): the body is read whole (usage needs all of it), then
- * sent byte for byte with the upstream status; a body that is not JSON is relayed just the same.
- */
-export async function relayWholeResponse(input: RelayInput): Promise<RelayResult> {
-  let bytes: Buffer;
-  try {
-    bytes = await readWholeBody(input.body);
-  } catch (error) {
-    return { end: readFailure(error, input), usage: undefined, firstTokenMs: undefined };
+/** A whole body, or how many bytes were read when it passed `maxBytes` (the body is then destroyed). */
+export async function readBoundedBody(
+  body: Readable,
+  maxBytes: number | undefined,
+): Promise<{ readonly bytes: Buffer } | { readonly tooLargeAfter: number }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (maxBytes !== undefined && size > maxBytes) {
+      body.destroy();
+      return { tooLargeAfter: size };
+    }
+    chunks.push(chunk as Buffer);
   }
-  const firstTokenMs = input.elapsedMs();
-  if (input.res.destroyed) return { end: { kind: 'client-gone' }, usage: undefined, firstTokenMs };
-  input.res.writeHead(input.status, { ...input.headers, 'content-length': String(bytes.length) });
-  input.res.end(bytes);
-  return { end: { kind: 'relayed' }, usage: usageOfJson(bytes, input.protocol), firstTokenMs };
+  return { bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) };
 }
 
-function usageOfJson(bytes: Buffer, protocol: AiProtocol): TokenUsage | undefined {
+/**
+ * Reads a whole body under `max_response_bytes` (ai-proxy-multi.md §6.2 step 1): the declared
+ * Content-Length is checked before reading, the running total while reading. Over the cap → the 502
+ * `max_response_bytes exceeded` failure, with APISIX's log line.
+ */
+export async function readCappedBody(
+  input: Pick<RelayInput, 'body' | 'contentLength' | 'limits' | 'warn'>,
+): Promise<Buffer | SwitchboardError> {
+  const max = input.limits.maxResponseBytes;
+  if (max !== undefined && input.contentLength !== undefined && input.contentLength > max) {
+    input.body.destroy();
+    input.warn(`aborting AI response: Content-Length ${input.contentLength} exceeds max_response_bytes ${max}`);
+    return streamLimitError('max_response_bytes');
+  }
+  const read = await readBoundedBody(input.body, max);
+  if ('bytes' in read) return read.bytes;
+  input.warn(`aborting AI response: body size exceeds max_response_bytes ${max} (read ${read.tooLargeAfter} bytes)`);
+  return streamLimitError('max_response_bytes');
+}
+
+function parseJson(bytes: Buffer): unknown {
   try {
-    return protocol.usageFromResponse(JSON.parse(bytes.toString('utf8')));
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     return undefined;
   }
 }
 
-/** Resolves when the client can take more, or has gone (then the upstream is being aborted). */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
 /**
- * Streaming relay (ai-proxy-multi.md §6.3, DECISIONS "Beyond APISIX"): every upstream chunk is written to
- * the client as it arrives, waiting for `drain` when the client is slower (back-pressure reaches the
- * upstream socket through the paused body). A copy goes through the SSE splitter for usage. The status
- * line is held back until the first chunk, so a failure before any byte can still be answered cleanly.
- * After bytes were sent a broken upstream ends the stream with an in-band OpenAI-shaped error event and
- * no `[DONE]`: never a truncated stream that looks complete.
+ * Non-streaming relay (ai-proxy-multi.md §6.2): the body is read whole under `max_response_bytes`
+ * (usage needs all of it), then sent byte for byte with the upstream status, or re-encoded in the
+ * client's protocol when a converter is active. A body that is not JSON is relayed unchanged.
  */
-export async function relayEventStream(input: RelayInput): Promise<RelayResult> {
-  const { res } = input;
-  let usage: TokenUsage | undefined;
-  let firstTokenMs: number | undefined;
-  const splitter = createSseEventSplitter({
-    maxPendingChars: MAX_PENDING_SSE_CHARS,
-    onEvent: (event) => {
-      const eventUsage = input.protocol.usageFromStreamEvent(event.data);
-      if (eventUsage !== undefined) usage = mergeTokenUsage(usage, eventUsage);
-    },
-    onOverflow: input.onSseOverflow,
-  });
-
+export async function relayWholeResponse(input: RelayInput): Promise<RelayResult> {
+  let bytes: Buffer | SwitchboardError;
   try {
-    for await (const chunk of input.body) {
-      const bytes = chunk as Buffer;
-      if (firstTokenMs === undefined) {
-        firstTokenMs = input.elapsedMs();
-        res.writeHead(input.status, input.headers);
-      }
-      splitter.push(bytes);
-      if (!res.write(bytes) && !res.destroyed) await drainedOrClosed(res);
-      if (input.isClientGone()) return { end: { kind: 'client-gone' }, usage, firstTokenMs };
-    }
+    bytes = await readCappedBody(input);
   } catch (error) {
-    const end = readFailure(error, input);
-    if (end.kind !== 'failed' || firstTokenMs === undefined) return { end, usage, firstTokenMs };
-    res.end(`data: ${JSON.stringify(openAiErrorBody(end.error))}\n\n`);
-    return { end: { kind: 'broken-stream', error: end.error }, usage, firstTokenMs };
+    return { end: readFailure(error, input), firstTokenMs: undefined, ...NO_FACTS };
   }
-  if (firstTokenMs === undefined) res.writeHead(input.status, input.headers);
-  res.end();
-  return { end: { kind: 'relayed' }, usage, firstTokenMs };
+  const firstTokenMs = input.elapsedMs();
+  if (bytes instanceof SwitchboardError) return { end: { kind: 'failed', error: bytes }, firstTokenMs, ...NO_FACTS };
+  const parsed = parseJson(bytes);
+  const facts = parsed === undefined ? NO_FACTS : input.target.readResponse(parsed, { collectText: input.collectText });
+  let out = bytes;
+  if (input.converter !== undefined && parsed !== undefined) {
+    out = Buffer.from(JSON.stringify(input.converter.convertResponse(input.status, parsed)));
+  }
+  if (input.res.destroyed) return { end: { kind: 'client-gone' }, firstTokenMs, ...facts };
+  input.res.writeHead(input.status, { ...input.headers, 'content-length': String(out.length) });
+  input.res.end(out);
+  return { end: { kind: 'relayed' }, firstTokenMs, ...facts };
 }

@@ -1,12 +1,6 @@
-import { openAiChatProtocol } from './openai-chat.js';
-import { openAiEmbeddingsProtocol } from './openai-embeddings.js';
-import { type AiProtocol, isJsonObject, type ProtocolId } from './protocol.js';
-
-/** Protocols whose request/response handling is implemented; detection may name others. */
-const IMPLEMENTED: ReadonlyMap<ProtocolId, AiProtocol> = new Map([
-  [openAiChatProtocol.id, openAiChatProtocol],
-  [openAiEmbeddingsProtocol.id, openAiEmbeddingsProtocol],
-]);
+import type { AiProtocol, ProtocolId } from './protocol.js';
+import { isJsonObject } from './protocol.js';
+import { protocolModule } from './registry.js';
 
 const isArrayOrObject = (value: unknown) => typeof value === 'object' && value !== null;
 
@@ -31,13 +25,13 @@ export function detectProtocolId(body: unknown, path: string): ProtocolId | unde
 }
 
 /**
- * The protocol module for a client request, or undefined when none matches or the match is not
- * implemented yet (both answer 400 `no matching AI protocol for the request`).
+ * The protocol module for a client request, or undefined when none matches (400
+ * `no matching AI protocol for the request`).
  *
  * @example
  *   detectProtocol({ messages: [] }, '/v1/chat/completions')?.id; // 'openai-chat'
  */
 export function detectProtocol(body: unknown, path: string): AiProtocol | undefined {
   const id = detectProtocolId(body, path);
-  return id === undefined ? undefined : IMPLEMENTED.get(id);
+  return id === undefined ? undefined : protocolModule(id);
 }

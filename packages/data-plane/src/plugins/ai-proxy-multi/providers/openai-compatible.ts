@@ -1,4 +1,4 @@
-import type { ProviderDescriptor } from './provider.js';
+import { MAX_OUTPUT_TOKENS, MAX_TOKENS, type ProviderDescriptor } from './provider.js';
 
 /**
  * `openai-compatible` (ai-proxy-multi.md §4.1, §4.7): OpenAI's paths, no default host. Without
@@ -12,4 +12,6 @@ export const openAiCompatibleProvider: ProviderDescriptor = {
     'openai-responses': '/v1/responses',
     'openai-embeddings': '/v1/embeddings',
   },
+  maxTokens: { 'openai-chat': MAX_TOKENS, 'openai-responses': MAX_OUTPUT_TOKENS },
+  removesModel: false,
 };

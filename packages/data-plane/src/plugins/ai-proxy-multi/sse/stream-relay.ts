@@ -1,0 +1,150 @@
+import type { ServerResponse } from 'node:http';
+import { SwitchboardError } from '@switchboard/core';
+import type { StreamObserver } from '../protocols/protocol.js';
+import { type RelayEnd, type RelayInput, type RelayResult, readFailure } from '../relay.js';
+import { createStreamEventSource, type StreamEventSource, type StreamFraming } from './event-source.js';
+import { StreamCaps, streamLimitError } from './stream-limits.js';
+
+const NO_OUTPUT_MESSAGE =
+  'streaming response completed without producing any output; the upstream likely returned a different stream format than the converter expects';
+
+/** Resolves when the client can take more, or has gone (then the upstream is being aborted). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Streaming relay (ai-proxy-multi.md §6.3, DECISIONS "Beyond APISIX"): every upstream chunk is written to
+ * the client as it arrives (one write per chunk; re-encoded events when a converter is active), waiting
+ * for `drain` when the client is slower (back-pressure reaches the upstream socket through the paused
+ * body). A copy of the bytes goes through the framing parser for usage. The status line is held back
+ * until the first client byte, so a failure before it can still be answered (or fallen back from).
+ * After that, a broken upstream or a cap ends the stream with the client protocol's in-band error event
+ * and no terminal event: never a truncated stream that looks complete.
+ *
+ * @example
+ *   const result = await relayEventStream(relayInput, 'sse');
+ */
+export function relayEventStream(input: RelayInput, framing: StreamFraming): Promise<RelayResult> {
+  return new StreamRelay(input, framing).run();
+}
+
+/** The state of one relayed stream. */
+class StreamRelay {
+  private readonly observer: StreamObserver;
+  private readonly source: StreamEventSource | undefined;
+  private readonly caps: StreamCaps;
+  /** Client events the converter produced from the chunk being handled. */
+  private converted = '';
+  private sent = false;
+  private firstTokenMs: number | undefined;
+
+  constructor(
+    private readonly input: RelayInput,
+    framing: StreamFraming,
+  ) {
+    const { converter } = input;
+    this.observer = input.target.createStreamObserver({ collectText: input.collectText });
+    // Without a converter or anything to read, the bytes are only forwarded: no parsing at all.
+    this.source =
+      this.observer.wantsEvents || converter !== undefined
+        ? createStreamEventSource(framing, {
+            onEvent: (event) => {
+              this.observer.onEvent(event);
+              if (converter !== undefined) this.converted += converter.convertStreamEvent(event);
+            },
+            onProblem: input.warn,
+          })
+        : undefined;
+    this.caps = new StreamCaps(input.limits, input.elapsedMs, () => input.body.destroy());
+  }
+
+  async run(): Promise<RelayResult> {
+    try {
+      for await (const chunk of this.input.body) {
+        const bytes = chunk as Buffer;
+        if (this.caps.admit(bytes.length) !== undefined) break;
+        this.firstTokenMs ??= this.input.elapsedMs();
+        this.source?.push(bytes);
+        await this.forward(bytes);
+        if (this.input.isClientGone()) return this.result({ kind: 'client-gone' });
+      }
+    } catch (error) {
+      if (this.caps.hit === undefined) return this.result(this.readFailed(error));
+    } finally {
+      this.caps.stop();
+    }
+    return this.result(this.caps.hit === undefined ? this.complete() : this.capped());
+  }
+
+  /** The raw chunk, or what the converter made of it (possibly nothing yet). */
+  private async forward(bytes: Buffer): Promise<void> {
+    if (this.input.converter === undefined) return this.send(bytes);
+    if (this.converted === '') return;
+    const out = this.converted;
+    this.converted = '';
+    return this.send(out);
+  }
+
+  private async send(out: string | Buffer): Promise<void> {
+    const { res } = this.input;
+    if (!this.sent) {
+      this.sent = true;
+      res.writeHead(this.input.status, this.input.headers);
+    }
+    if (!res.write(out) && !res.destroyed) await drainedOrClosed(res);
+  }
+
+  /** The upstream ended: close the client stream (a converter may add its closing events). */
+  private complete(): RelayEnd {
+    const { converter, res } = this.input;
+    const tail = converter?.endStream() ?? '';
+    if (converter !== undefined && !this.sent && tail === '') {
+      return { kind: 'failed', error: new SwitchboardError('SB_ERR_BAD_UPSTREAM_RESPONSE', NO_OUTPUT_MESSAGE) };
+    }
+    if (!this.sent) res.writeHead(this.input.status, this.input.headers);
+    res.end(tail);
+    return { kind: 'relayed' };
+  }
+
+  private capped(): RelayEnd {
+    const limit = this.caps.hit ?? 'max_response_bytes';
+    this.input.body.destroy();
+    this.input.warn(
+      `aborting AI stream: ${limit} exceeded; bytes=${this.caps.received} duration_ms=${Math.floor(this.input.elapsedMs())}`,
+    );
+    const error = streamLimitError(limit);
+    return this.sent ? this.endBroken(error) : { kind: 'failed', error };
+  }
+
+  private readFailed(error: unknown): RelayEnd {
+    const end = readFailure(error, this.input);
+    return end.kind === 'failed' && this.sent ? this.endBroken(end.error) : end;
+  }
+
+  /** Ends a stream under way with the client protocol's error event, or cuts it when it has none. */
+  private endBroken(error: SwitchboardError): RelayEnd {
+    const event = this.input.client.streamErrorEvent(error);
+    if (event === undefined) this.input.res.destroy();
+    else this.input.res.end(event);
+    return { kind: 'broken-stream', error };
+  }
+
+  private result(end: RelayEnd): RelayResult {
+    return {
+      end,
+      firstTokenMs: this.firstTokenMs,
+      usage: this.observer.usage,
+      hasToolCalls: this.observer.hasToolCalls,
+      text: this.observer.text,
+    };
+  }
+}
