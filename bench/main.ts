@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { runPropagationBenchmark } from './propagation.js';
+import { runStreamingBenchmark } from './streaming.js';
 import { runThroughputBenchmark } from './throughput.js';
 
 /**
- * `node bench/run.mjs [throughput|propagation] [--duration-ms N] [--warmup-ms N] [--concurrency N] [--iterations N]`
+ * `node bench/run.mjs [throughput|propagation|streaming] [--duration-ms N] [--warmup-ms N] [--concurrency N] [--iterations N] [--streams N]`
  * Runs the named benchmark (both when none is named), prints what it measured and, last, one JSON
  * line per benchmark. Benchmarks report; they do not fail the process when a target is missed.
  */
@@ -14,10 +15,11 @@ const { positionals, values } = parseArgs({
     'warmup-ms': { type: 'string', default: '3000' },
     concurrency: { type: 'string', default: '32' },
     iterations: { type: 'string', default: '100' },
+    streams: { type: 'string', default: '12' },
   },
 });
 
-const known = ['throughput', 'propagation'] as const;
+const known = ['throughput', 'propagation', 'streaming'] as const;
 type BenchmarkName = (typeof known)[number];
 const isBenchmarkName = (name: string): name is BenchmarkName => (known as readonly string[]).includes(name);
 const unknown = positionals.filter((name) => !isBenchmarkName(name));
@@ -45,6 +47,14 @@ for (const name of selected) {
       break;
     case 'propagation':
       summaries.push(await runPropagationBenchmark({ iterations: Number(values.iterations), deadlineMs: 5000 }, log));
+      break;
+    case 'streaming':
+      summaries.push(
+        await runStreamingBenchmark(
+          { requests: Number(values.streams), concurrency: 1, warmup: 100, ttftSamples: 200 },
+          log,
+        ),
+      );
       break;
   }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark entry (`npm run bench`, or `node bench/run.mjs [throughput|propagation]`): brings the
+// Benchmark entry (`npm run bench`, or `node bench/run.mjs [throughput|propagation|streaming]`): brings the
 // compiled benchmark up to date with an incremental `tsc -b bench` (which also builds e2e and the
 // packages it references), then runs bench/dist/main.js with the same arguments.
 import { spawnSync } from 'node:child_process';
