@@ -102,12 +102,16 @@ function prepareLocation(
     providerConf: instance.provider_conf,
   });
   if (!location.ok) return location;
-  const dispatcher = scope.dispatchers.get(location.origin, {
+  return { ...location, dispatcher: dispatcherFor(location.origin, conf, scope) };
+}
+
+/** The pooled dispatcher of an origin with the plugin's connection settings (§6.5). */
+function dispatcherFor(origin: string, conf: AiProxyMultiConf, scope: PrepareScope): Dispatcher {
+  return scope.dispatchers.get(origin, {
     keepAliveTimeoutMs: conf.keepalive_timeout,
     timeoutMs: conf.timeout,
     rejectUnauthorized: conf.ssl_verify,
   });
-  return { ...location, dispatcher };
 }
 
 function preparePassthrough(
@@ -123,12 +127,7 @@ function preparePassthrough(
     providerConf: instance.provider_conf,
   });
   if (!target.ok) return target;
-  const dispatcher = scope.dispatchers.get(target.origin, {
-    keepAliveTimeoutMs: conf.keepalive_timeout,
-    timeoutMs: conf.timeout,
-    rejectUnauthorized: conf.ssl_verify,
-  });
-  return { ...target, dispatcher };
+  return { ...target, dispatcher: dispatcherFor(target.origin, conf, scope) };
 }
 
 function prepareInstance(
