@@ -263,7 +263,7 @@ describe('plugin endpoints', () => {
   test('plugins/list names the plugins by priority, highest first', async () => {
     const answer = await admin.call('GET', '/plugins/list');
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.json, ['key-auth', 'ai-proxy-multi', 'ai-proxy']);
+    assert.deepEqual(answer.json, ['key-auth', 'ai-proxy-multi', 'ai-proxy', 'ai-rate-limiting']);
   });
 
   test('plugins/{name} returns the schema; schema_type=consumer the consumer schema', async () => {

@@ -7,7 +7,11 @@ export const ERROR_CODES = {
   SB_ERR_STORE_CORRUPT: { status: 500, summary: 'The embedded store found a record it cannot read.' },
   SB_ERR_CONFIG_INVALID: { status: 500, summary: 'config.yaml has an invalid value; start-up stops.' },
   SB_ERR_UPSTREAM_CONNECT: { status: 500, summary: 'Connecting to an LLM instance failed.' },
-  SB_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'An LLM instance did not answer within `timeout`.' },
+  SB_ERR_UPSTREAM_TIMEOUT: {
+    status: 504,
+    summary:
+      'An LLM instance did not answer in time: `timeout`, `first_token_timeout_ms`, `stall_timeout_ms` or `request_deadline_ms`.',
+  },
   SB_ERR_PROVIDER_AUTH: {
     status: 500,
     summary: 'Authenticating to an LLM instance failed (GCP access token, AWS SigV4 signature).',
@@ -17,6 +21,19 @@ export const ERROR_CODES = {
   SB_ERR_BAD_UPSTREAM_RESPONSE: {
     status: 502,
     summary: "An LLM instance's answer could not be translated to the client's protocol.",
+  },
+  SB_ERR_RATE_LIMITED: {
+    status: 503,
+    summary: "ai-rate-limiting: the instance's token quota is used up (status: `rejected_code`).",
+  },
+  SB_ERR_QUOTA_STORE_UNAVAILABLE: {
+    status: 500,
+    summary:
+      'ai-rate-limiting could not reach its counters (Redis, or the node primary) and `allow_degradation` is off.',
+  },
+  SB_ERR_QUOTA_LIMIT_UNRESOLVED: {
+    status: 500,
+    summary: 'An ai-rate-limiting `limit`/`time_window` variable did not resolve to a positive integer.',
   },
   SB_ERR_ALL_TRIED: { status: 503, summary: 'No instance is left to pick (`all servers tried`).' },
   SB_ERR_BAD_REQUEST: { status: 400, summary: 'The client request cannot be proxied as sent.' },

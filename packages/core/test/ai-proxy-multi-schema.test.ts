@@ -258,13 +258,14 @@ describe('ai-proxy (single upstream)', () => {
 });
 
 describe('plugin catalog', () => {
-  it('lists key-auth, ai-proxy-multi and ai-proxy by priority descending', () => {
+  it('lists key-auth, ai-proxy-multi, ai-proxy and ai-rate-limiting by priority descending', () => {
     assert.deepEqual(
       PLUGIN_CATALOG.map(({ name, priority, type }) => [name, priority, type]),
       [
         ['key-auth', 2500, 'auth'],
         ['ai-proxy-multi', 1041, 'other'],
         ['ai-proxy', 1040, 'other'],
+        ['ai-rate-limiting', 1030, 'other'],
       ],
     );
     assert.deepEqual(findPlugin('key-auth')?.consumerEncryptFields, ['key']);

@@ -1,8 +1,14 @@
 import { AI_AUTH_ENCRYPT_FIELDS, type AiProxyConf, AiProxySchema } from '../schema/plugins/ai-proxy.js';
 import type { AiProxyMultiConf } from '../schema/plugins/ai-proxy-multi.js';
 import { AI_PROXY_MULTI_ENCRYPT_FIELDS, AiProxyMultiSchema } from '../schema/plugins/ai-proxy-multi.js';
+import {
+  AI_RATE_LIMITING_ENCRYPT_FIELDS,
+  type AiRateLimitingConf,
+  AiRateLimitingSchema,
+} from '../schema/plugins/ai-rate-limiting.js';
 import { KeyAuthConsumerSchema, KeyAuthSchema } from '../schema/plugins/key-auth.js';
 import { checkAiProxyMultiRules, checkAiProxyRules } from './ai-proxy-multi-rules.js';
+import { checkAiRateLimitingRules } from './ai-rate-limiting-rules.js';
 import type { PluginDescriptor } from './descriptor.js';
 
 /** key-auth (admin-api.md §7): identifies the consumer by an API key; the key is unique and encrypted. */
@@ -36,8 +42,21 @@ const aiProxy: PluginDescriptor = {
   check: (conf) => checkAiProxyRules(conf as AiProxyConf),
 };
 
+/**
+ * ai-rate-limiting (admin-api.md §8): token quotas per AI instance, on routes, services and consumers;
+ * runs after ai-proxy-multi and ai-proxy picked the instance.
+ */
+const aiRateLimiting: PluginDescriptor = {
+  name: 'ai-rate-limiting',
+  priority: 1030,
+  type: 'other',
+  schema: AiRateLimitingSchema,
+  encryptFields: AI_RATE_LIMITING_ENCRYPT_FIELDS,
+  check: (conf) => checkAiRateLimitingRules(conf as AiRateLimitingConf),
+};
+
 /** Every plugin this build ships, sorted by priority descending (the order phases run them in, §6.7). */
-export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [keyAuth, aiProxyMulti, aiProxy].sort(
+export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [keyAuth, aiProxyMulti, aiProxy, aiRateLimiting].sort(
   (left, right) => right.priority - left.priority,
 );
 
