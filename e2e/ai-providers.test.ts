@@ -60,7 +60,10 @@ describe('providers through bin/switchboard', { timeout: 60_000 }, () => {
       private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
       token_uri: tokens.url,
     });
-    node = await startSwitchboard({ role: 'traditional', env: { GCP_SERVICE_ACCOUNT: serviceAccount } });
+    node = await startSwitchboard({
+      role: 'traditional',
+      env: { GCP_SERVICE_ACCOUNT: serviceAccount, SB_E2E_PROVIDER_KEYS: JSON.stringify({ openai: 'sk-from-env' }) },
+    });
     api = admin(node.adminUrl ?? '', node.adminKey);
   });
   after(async () => {
@@ -179,5 +182,24 @@ describe('providers through bin/switchboard', { timeout: 60_000 }, () => {
       /^AWS4-HMAC-SHA256 Credential=AKIDE2E\/\d{8}\/us-west-2\/bedrock\/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$/,
     );
     assert.deepEqual(received?.json, body);
+  });
+
+  test('$env:// in auth.header: the key comes from the environment of bin/switchboard (§1.5)', async () => {
+    const body = { model: 'gpt-4o', messages: MESSAGES };
+    await route(
+      'env-ref',
+      '/env-ref',
+      {
+        provider: 'openai',
+        auth: { header: { 'x-api-key': '$env://SB_E2E_PROVIDER_KEYS/openai' } },
+        override: { endpoint: mock.url },
+      },
+      body,
+    );
+    const response = await httpRequest(`${node.proxyUrl}/env-ref`, { body });
+    assert.equal(response.status, 200, response.text);
+    const [received] = mock.requests();
+    assert.equal(received?.path, '/v1/chat/completions');
+    assert.equal(received?.headers['x-api-key'], 'sk-from-env');
   });
 });

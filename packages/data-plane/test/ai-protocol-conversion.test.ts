@@ -557,3 +557,263 @@ describe('openai-embeddings-to-vertex-predict', () => {
     assert.equal(rejected.status, 400);
   });
 });
+
+describe('reasoning ⇄ thinking (§4.6)', () => {
+  const chat = (extra: JsonObject): JsonObject =>
+    convertedRequest(converterOf(openAiChatToAnthropicMessages), {
+      messages: [{ role: 'user', content: 'think' }],
+      ...extra,
+    });
+
+  const requests: { name: string; body: JsonObject; expected: JsonObject }[] = [
+    {
+      name: 'low within max_tokens: budget 1024, temperature and a low top_p dropped',
+      body: { reasoning_effort: 'low', max_tokens: 10_000, temperature: 0.2, top_p: 0.9 },
+      expected: { max_tokens: 10_000, thinking: { type: 'enabled', budget_tokens: 1024 } },
+    },
+    {
+      name: 'medium over max_completion_tokens: the client limit goes on top of the budget, top_p ≥ 0.95 kept',
+      body: { reasoning_effort: 'medium', max_completion_tokens: 1000, top_p: 0.97 },
+      expected: { max_tokens: 3048, top_p: 0.97, thinking: { type: 'enabled', budget_tokens: 2048 } },
+    },
+    {
+      name: 'high without max_tokens: budget + the 4096 default',
+      body: { reasoning_effort: 'high', temperature: 1 },
+      expected: { max_tokens: 8192, thinking: { type: 'enabled', budget_tokens: 4096 } },
+    },
+    {
+      name: 'minimal: Anthropic’s smallest budget',
+      body: { reasoning_effort: 'minimal', max_tokens: 1024 },
+      expected: { max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } },
+    },
+    {
+      name: 'xhigh: twice high',
+      body: { reasoning_effort: 'xhigh', max_tokens: 20_000 },
+      expected: { max_tokens: 20_000, thinking: { type: 'enabled', budget_tokens: 8192 } },
+    },
+    {
+      name: 'none: no thinking, sampling kept',
+      body: { reasoning_effort: 'none', temperature: 0.2 },
+      expected: { max_tokens: 4096, temperature: 0.2 },
+    },
+    {
+      name: 'an unknown effort: no thinking',
+      body: { reasoning_effort: 'turbo', max_tokens: 50 },
+      expected: { max_tokens: 50 },
+    },
+  ];
+  for (const row of requests) {
+    it(`reasoning_effort ${row.name}`, () => {
+      const { messages: _messages, ...rest } = chat(row.body);
+      assert.deepEqual(rest, row.expected);
+    });
+  }
+
+  it('a forced tool choice wins over reasoning_effort (Anthropic refuses the two together)', () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }];
+    for (const tool_choice of ['required', { type: 'function', function: { name: 'lookup' } }]) {
+      const body = chat({ reasoning_effort: 'high', temperature: 0.3, tools, tool_choice });
+      assert.equal(body.thinking, undefined);
+      assert.equal(body.temperature, 0.3);
+    }
+    const auto = chat({ reasoning_effort: 'high', tools, tool_choice: 'auto' });
+    assert.deepEqual(auto.thinking, { type: 'enabled', budget_tokens: 4096 });
+  });
+
+  it('no thinking inside a tool loop: the continued turn would need a signed thinking block', () => {
+    const loop = convertedRequest(converterOf(openAiChatToAnthropicMessages), {
+      reasoning_effort: 'high',
+      temperature: 0.5,
+      messages: [
+        { role: 'user', content: 'weather?' },
+        {
+          role: 'assistant',
+          content: null,
+          reasoning_content: 'I should look it up.',
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: 'sunny' },
+      ],
+    });
+    assert.equal(loop.thinking, undefined);
+    assert.equal(loop.temperature, 0.5);
+    assert.deepEqual((loop.messages as JsonObject[])[1]?.content, [
+      { type: 'tool_use', id: 'c1', name: 'lookup', input: {} },
+    ]);
+    const nextTurn = chat({
+      reasoning_effort: 'high',
+      messages: [
+        { role: 'user', content: 'weather?' },
+        { role: 'assistant', content: 'Sunny.' },
+        { role: 'user', content: 'and tomorrow?' },
+      ],
+    });
+    assert.deepEqual(nextTurn.thinking, { type: 'enabled', budget_tokens: 4096 });
+  });
+
+  const efforts: { thinking: JsonObject; output_config?: JsonObject; effort: string | undefined }[] = [
+    { thinking: { type: 'enabled', budget_tokens: 500 }, effort: 'minimal' },
+    { thinking: { type: 'enabled', budget_tokens: 1024 }, effort: 'low' },
+    { thinking: { type: 'enabled', budget_tokens: 2047 }, effort: 'low' },
+    { thinking: { type: 'enabled', budget_tokens: 2048 }, effort: 'medium' },
+    { thinking: { type: 'enabled', budget_tokens: 4096 }, effort: 'high' },
+    { thinking: { type: 'enabled', budget_tokens: 32_000 }, effort: 'high' },
+    { thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' }, effort: 'xhigh' },
+    { thinking: { type: 'adaptive' }, effort: 'medium' },
+    { thinking: { type: 'disabled' }, effort: undefined },
+  ];
+  for (const row of efforts) {
+    it(`thinking ${JSON.stringify(row.thinking)}${row.output_config ? ' with output_config.effort' : ''} → reasoning_effort ${row.effort}`, () => {
+      const body = convertedRequest(converterOf(anthropicMessagesToOpenAiChat), {
+        max_tokens: 40_000,
+        thinking: row.thinking,
+        ...(row.output_config === undefined ? {} : { output_config: row.output_config }),
+        messages: [{ role: 'user', content: 'think' }],
+      });
+      assert.equal(body.reasoning_effort, row.effort);
+    });
+  }
+
+  it('both directions share one budget table: low, medium and high survive a round trip', () => {
+    for (const effort of ['low', 'medium', 'high']) {
+      const thinking = chat({ reasoning_effort: effort }).thinking;
+      const back = convertedRequest(converterOf(anthropicMessagesToOpenAiChat), {
+        max_tokens: 30_000,
+        thinking,
+        messages: [{ role: 'user', content: 'think' }],
+      });
+      assert.equal(back.reasoning_effort, effort);
+    }
+  });
+
+  it('OpenAI clients get Anthropic thinking as reasoning_content', () => {
+    const converter = converterOf(openAiChatToAnthropicMessages);
+    const completion = converter.convertResponse(200, {
+      id: 'msg_1',
+      type: 'message',
+      model: 'claude-x',
+      content: [
+        { type: 'thinking', thinking: 'Let me see. ', signature: 'sig' },
+        { type: 'redacted_thinking', data: 'opaque' },
+        { type: 'thinking', thinking: 'Two.', signature: 'sig2' },
+        { type: 'text', text: '2' },
+      ],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 5, output_tokens: 9 },
+    }) as JsonObject;
+    assert.deepEqual((completion.choices as JsonObject[])[0]?.message, {
+      role: 'assistant',
+      content: '2',
+      reasoning_content: 'Let me see. Two.',
+    });
+  });
+
+  it('OpenAI clients get thinking deltas as reasoning_content deltas, signatures dropped', () => {
+    const converter = converterOf(openAiChatToAnthropicMessages);
+    convertedRequest(converter, { messages: [{ role: 'user', content: 'x' }], stream: true, reasoning_effort: 'low' });
+    const events = convertStream(converter, [
+      named('message_start', { message: { id: 'msg_1', model: 'claude-x', usage: { input_tokens: 3 } } }),
+      named('content_block_start', { index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } }),
+      named('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'Hmm, ' } }),
+      named('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'two.' } }),
+      named('content_block_delta', { index: 0, delta: { type: 'signature_delta', signature: 'EqQB' } }),
+      named('content_block_stop', { index: 0 }),
+      named('content_block_start', { index: 1, content_block: { type: 'redacted_thinking', data: 'opaque' } }),
+      named('content_block_stop', { index: 1 }),
+      named('content_block_start', { index: 2, content_block: { type: 'text', text: '' } }),
+      named('content_block_delta', { index: 2, delta: { type: 'text_delta', text: '2' } }),
+      named('content_block_stop', { index: 2 }),
+      named('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 7 } }),
+      named('message_stop', {}),
+    ]);
+    const deltas = events
+      .slice(0, -1)
+      .map((event) => ((event.data as JsonObject).choices as JsonObject[])[0]?.delta as JsonObject);
+    assert.deepEqual(deltas, [
+      { role: 'assistant', content: '' },
+      { reasoning_content: 'Hmm, ' },
+      { reasoning_content: 'two.' },
+      { content: '2' },
+      {},
+    ]);
+    assert.equal(events.at(-1)?.data, '[DONE]');
+  });
+
+  const deepSeekAnswer = {
+    id: 'c1',
+    model: 'deepseek-reasoner',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', reasoning_content: 'Add them.', content: '4' },
+        finish_reason: 'stop',
+      },
+    ],
+    usage: { prompt_tokens: 3, completion_tokens: 5 },
+  };
+  const anthropicRequest = (thinking: JsonObject): JsonObject => ({
+    max_tokens: 5000,
+    thinking,
+    messages: [{ role: 'user', content: '2+2?' }],
+  });
+
+  it('Anthropic clients get reasoning_content as a thinking block before the text', () => {
+    const converter = converterOf(anthropicMessagesToOpenAiChat);
+    convertedRequest(converter, anthropicRequest({ type: 'enabled', budget_tokens: 2048 }));
+    const message = converter.convertResponse(200, deepSeekAnswer) as JsonObject;
+    assert.deepEqual(message.content, [
+      { type: 'thinking', thinking: 'Add them.', signature: '' },
+      { type: 'text', text: '4' },
+    ]);
+  });
+
+  it('Anthropic clients get reasoning deltas in a thinking block before the text', () => {
+    const converter = converterOf(anthropicMessagesToOpenAiChat);
+    convertedRequest(converter, { ...anthropicRequest({ type: 'enabled', budget_tokens: 2048 }), stream: true });
+    const chunk = (delta: JsonObject, finish: string | null = null) =>
+      data({ id: 'c1', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] });
+    const events = convertStream(converter, [
+      chunk({ role: 'assistant', content: null, reasoning_content: 'Add ' }),
+      chunk({ reasoning_content: 'them.' }),
+      // OpenRouter names the field `reasoning`.
+      chunk({ reasoning: ' Done.' }),
+      chunk({ content: '4' }),
+      chunk({}, 'stop'),
+      { type: 'message', data: '[DONE]' },
+    ]);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      [
+        'message_start',
+        'content_block_start',
+        'content_block_delta',
+        'content_block_delta',
+        'content_block_delta',
+        'content_block_stop',
+        'content_block_start',
+        'content_block_delta',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
+      ],
+    );
+    assert.deepEqual(events[1]?.data, {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'thinking', thinking: '', signature: '' },
+    });
+    assert.deepEqual(
+      events.slice(2, 5).map((event) => (event.data as JsonObject).delta),
+      [
+        { type: 'thinking_delta', thinking: 'Add ' },
+        { type: 'thinking_delta', thinking: 'them.' },
+        { type: 'thinking_delta', thinking: ' Done.' },
+      ],
+    );
+    assert.deepEqual(events[7]?.data, {
+      type: 'content_block_delta',
+      index: 1,
+      delta: { type: 'text_delta', text: '4' },
+    });
+  });
+});

@@ -120,7 +120,10 @@ function hasPath(endpoint: string): boolean {
   }
 }
 
-/** `$secret://…` and `$env://…` values are resolved per request, so their content is not checked here. */
+/**
+ * `$secret://…` and `$env://…` values are resolved by the data plane (§1.5), so their content is not
+ * checked here. The env prefix matches in any case (`$ENV://`), as in APISIX.
+ */
 function isSecretReference(value: string): boolean {
-  return value.startsWith('$secret://') || value.startsWith('$env://');
+  return value.startsWith('$secret://') || value.slice(0, '$env://'.length).toLowerCase() === '$env://';
 }

@@ -19,6 +19,19 @@ export interface GcpAuthConf {
 const TOKEN_FAILURE = 'failed to get gcp access token: failed to get google oauth token';
 const DEFAULT_EXPIRE_EARLY_SECS = 60;
 
+/**
+ * Whether `text` parses as JSON. Node's JSON.parse messages quote the input, and the input here is a
+ * private key (possibly from the environment, §1.5): their text never reaches a client or a log.
+ */
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function authFailure(message: string): SwitchboardError {
   return new SwitchboardError('SB_ERR_PROVIDER_AUTH', message);
 }
@@ -60,7 +73,7 @@ export function gcpAuthStep(args: {
     );
     return async () => failure;
   }
-  const parsed = parseGcpServiceAccount(json);
+  const parsed = parsesAsJson(json) ? parseGcpServiceAccount(json) : 'not valid JSON';
   if (typeof parsed === 'string') {
     const failure = authFailure(`invalid gcp service account json: ${parsed}`);
     return async () => failure;

@@ -7,6 +7,11 @@ import { createGcpTokenCache, type GcpTokenCache } from './gcp-token-cache.js';
  */
 export interface ProviderEnv {
   readonly GCP_SERVICE_ACCOUNT?: string | undefined;
+  /**
+   * The process environment as the CLI read it at start, which `$env://NAME` references in `auth`
+   * resolve against (§1.5, auth/secret-refs.ts). It travels to the workers in the `init` message.
+   */
+  readonly variables?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** What provider authentication shares across routes and config changes of one worker. */

@@ -23,7 +23,20 @@ function errorMessage(body: JsonObject): string {
   return typeof error === 'string' ? error : 'upstream error';
 }
 
-/** A chat completion (or an OpenAI error) as an Anthropic `message` (or error), §4.6. */
+/**
+ * The reasoning of a message or delta: `reasoning_content` (DeepSeek, vLLM, LiteLLM) or `reasoning`
+ * (OpenRouter); undefined when empty.
+ */
+function reasoningOf(record: JsonObject): string | undefined {
+  const text = typeof record.reasoning_content === 'string' ? record.reasoning_content : record.reasoning;
+  return typeof text === 'string' && text !== '' ? text : undefined;
+}
+
+/**
+ * A chat completion (or an OpenAI error) as an Anthropic `message` (or error), §4.6. Reasoning comes
+ * first, as a `thinking` block (as in APISIX); its `signature` is empty because an OpenAI-style upstream
+ * has none to give.
+ */
 function anthropicMessageOf(status: number, body: unknown, names: ToolNameMap): unknown {
   if (!isJsonObject(body)) return body;
   if (body.error !== undefined) return anthropicErrorBody(status, errorMessage(body));
@@ -31,6 +44,8 @@ function anthropicMessageOf(status: number, body: unknown, names: ToolNameMap): 
   if (!isJsonObject(choice)) return body;
   const message = isJsonObject(choice.message) ? choice.message : {};
   const content: JsonObject[] = [];
+  const reasoning = reasoningOf(message);
+  if (reasoning !== undefined) content.push({ type: 'thinking', thinking: reasoning, signature: '' });
   const text = textOf(message.content, '') ?? (typeof message.refusal === 'string' ? message.refusal : undefined);
   if (text !== undefined && text !== '') content.push({ type: 'text', text });
   for (const call of arrayOf(message.tool_calls)) {
@@ -50,17 +65,20 @@ function anthropicMessageOf(status: number, body: unknown, names: ToolNameMap): 
   };
 }
 
+type BlockKind = 'text' | 'thinking' | 'tool_use';
+
 /**
  * Stream state of one answer: OpenAI chunks → Anthropic events. Anthropic streams content as blocks
- * (`content_block_start`/`_delta`/`_stop`), so the open block is tracked, a tool call opens its own
- * block, and `message_delta` + `message_stop` come at `[DONE]` once the usage chunk was seen.
+ * (`content_block_start`/`_delta`/`_stop`), so the open block is tracked, reasoning deltas and a tool
+ * call each open their own block, and `message_delta` + `message_stop` come at `[DONE]` once the usage
+ * chunk was seen.
  */
 class ChunksToAnthropicEvents {
   private started = false;
   private finished = false;
   private blockCount = 0;
   private openBlock: number | undefined;
-  private openBlockIsTool = false;
+  private openBlockType: BlockKind | undefined;
   /** OpenAI tool-call index → Anthropic block index. */
   private readonly toolBlocks = new Map<number, number>();
   private stopReason: string | undefined;
@@ -81,7 +99,10 @@ class ChunksToAnthropicEvents {
     const choice = arrayOf(chunk.choices)[0];
     if (isJsonObject(choice)) {
       const delta = isJsonObject(choice.delta) ? choice.delta : {};
-      if (typeof delta.content === 'string' && delta.content !== '') out += this.text(delta.content);
+      const reasoning = reasoningOf(delta);
+      if (reasoning !== undefined) out += this.delta('thinking', { type: 'thinking_delta', thinking: reasoning });
+      if (typeof delta.content === 'string' && delta.content !== '')
+        out += this.delta('text', { type: 'text_delta', text: delta.content });
       for (const call of arrayOf(delta.tool_calls)) if (isJsonObject(call)) out += this.toolCall(call);
       if (typeof choice.finish_reason === 'string') this.stopReason = anthropicStopReason(choice.finish_reason);
     }
@@ -111,17 +132,14 @@ class ChunksToAnthropicEvents {
     });
   }
 
-  private text(text: string): string {
+  /** A text or thinking delta, in a block of its kind (opened when another kind is open). */
+  private delta(kind: 'text' | 'thinking', delta: JsonObject): string {
     let out = '';
-    if (this.openBlock === undefined || this.openBlockIsTool) {
+    if (this.openBlockType !== kind) {
       out += this.closeBlock();
-      out += this.openNewBlock({ type: 'text', text: '' });
+      out += this.openNewBlock(kind, kind === 'text' ? { text: '' } : { thinking: '', signature: '' });
     }
-    return `${out}${encodeSseJson('content_block_delta', {
-      type: 'content_block_delta',
-      index: this.openBlock,
-      delta: { type: 'text_delta', text },
-    })}`;
+    return `${out}${encodeSseJson('content_block_delta', { type: 'content_block_delta', index: this.openBlock, delta })}`;
   }
 
   private toolCall(call: JsonObject): string {
@@ -132,7 +150,7 @@ class ChunksToAnthropicEvents {
     if (block === undefined) {
       out += this.closeBlock();
       const name = typeof fn.name === 'string' ? this.names.toClient(fn.name) : '';
-      out += this.openNewBlock({ type: 'tool_use', id: call.id, name, input: {} });
+      out += this.openNewBlock('tool_use', { id: call.id, name, input: {} });
       block = this.openBlock as number;
       this.toolBlocks.set(toolIndex, block);
     }
@@ -146,14 +164,14 @@ class ChunksToAnthropicEvents {
     return out;
   }
 
-  private openNewBlock(contentBlock: JsonObject): string {
+  private openNewBlock(kind: BlockKind, fields: JsonObject): string {
     this.openBlock = this.blockCount;
-    this.openBlockIsTool = contentBlock.type === 'tool_use';
+    this.openBlockType = kind;
     this.blockCount += 1;
     return encodeSseJson('content_block_start', {
       type: 'content_block_start',
       index: this.openBlock,
-      content_block: contentBlock,
+      content_block: { type: kind, ...fields },
     });
   }
 
@@ -161,6 +179,7 @@ class ChunksToAnthropicEvents {
     if (this.openBlock === undefined) return '';
     const index = this.openBlock;
     this.openBlock = undefined;
+    this.openBlockType = undefined;
     return encodeSseJson('content_block_stop', { type: 'content_block_stop', index });
   }
 

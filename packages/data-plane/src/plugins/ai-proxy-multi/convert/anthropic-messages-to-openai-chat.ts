@@ -2,7 +2,7 @@ import { SwitchboardError } from '@switchboard/core';
 import { arrayOf, isJsonObject, type JsonObject } from '../protocols/protocol.js';
 import { createOpenAiToAnthropicAnswer } from './anthropic-messages-to-openai-chat-response.js';
 import { type ConverterDescriptor, dropHeaderPrefixes } from './converter.js';
-import { copyPresent, sourceAsUrl, textOf } from './shared-mappings.js';
+import { copyPresent, reasoningEffortOf, sourceAsUrl, textOf } from './shared-mappings.js';
 import { ToolNameMap } from './tool-names.js';
 
 /**
@@ -34,12 +34,23 @@ export const anthropicMessagesToOpenAiChat: ConverterDescriptor = {
 
 const badRequest = (message: string) => new SwitchboardError('SB_ERR_BAD_REQUEST', message);
 
-/** Thinking budget → reasoning effort (our thresholds; OpenAI has three levels). */
-function reasoningEffort(thinking: unknown): string | undefined {
-  if (!isJsonObject(thinking) || thinking.type !== 'enabled') return undefined;
-  const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0;
-  if (budget <= 2048) return 'low';
-  return budget <= 8192 ? 'medium' : 'high';
+/** APISIX's level for adaptive thinking without `output_config.effort`. */
+const ADAPTIVE_DEFAULT_EFFORT = 'medium';
+
+/**
+ * `thinking` → `reasoning_effort` (§4.6): an enabled budget through the table both directions share
+ * (shared-mappings.ts); adaptive thinking takes `output_config.effort` as is (Chat Completions uses the
+ * same labels), else medium; disabled or absent thinking sends none.
+ */
+function reasoningEffort(body: JsonObject): string | undefined {
+  const thinking = body.thinking;
+  if (!isJsonObject(thinking)) return undefined;
+  if (thinking.type === 'adaptive') {
+    const effort = isJsonObject(body.output_config) ? body.output_config.effort : undefined;
+    return typeof effort === 'string' && effort !== '' ? effort : ADAPTIVE_DEFAULT_EFFORT;
+  }
+  if (thinking.type !== 'enabled') return undefined;
+  return reasoningEffortOf(typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0);
 }
 
 /** Anthropic's server tools (`web_search_…`, `bash_…`) have a `type`; only custom tools translate. */
@@ -171,7 +182,7 @@ export function anthropicToOpenAiRequest(body: JsonObject, names: ToolNameMap): 
     out.stream = true;
     out.stream_options = { include_usage: true };
   }
-  const effort = reasoningEffort(body.thinking);
+  const effort = reasoningEffort(body);
   if (effort !== undefined) out.reasoning_effort = effort;
   const tools = convertTools(body.tools, names);
   if (tools !== undefined) {

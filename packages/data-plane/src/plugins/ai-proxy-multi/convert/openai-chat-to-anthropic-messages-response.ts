@@ -44,16 +44,22 @@ function openAiErrorOf(body: JsonObject): JsonObject {
   };
 }
 
-/** An Anthropic `message` (or error) as a chat completion (or OpenAI error). */
+/**
+ * An Anthropic `message` (or error) as a chat completion (or OpenAI error). `thinking` blocks become the
+ * message's `reasoning_content` (DeepSeek's field, which OpenAI-style clients read); redacted thinking
+ * has no readable text and is dropped.
+ */
 function completionOf(body: unknown, names: ToolNameMap, createdAt: number): unknown {
   if (!isJsonObject(body)) return body;
   if (body.type === 'error') return openAiErrorOf(body);
   if (body.type !== 'message') return body;
   const texts: string[] = [];
+  const thoughts: string[] = [];
   const toolCalls: JsonObject[] = [];
   for (const block of arrayOf(body.content)) {
     if (!isJsonObject(block)) continue;
     if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') thoughts.push(block.thinking);
     else if (block.type === 'tool_use' && typeof block.name === 'string') {
       toolCalls.push({
         id: block.id,
@@ -73,6 +79,7 @@ function completionOf(body: unknown, names: ToolNameMap, createdAt: number): unk
         message: {
           role: 'assistant',
           content: texts.length === 0 ? null : texts.join(''),
+          ...(thoughts.length === 0 ? {} : { reasoning_content: thoughts.join('') }),
           ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls }),
         },
         finish_reason: openAiFinishReason(body.stop_reason),
@@ -83,8 +90,9 @@ function completionOf(body: unknown, names: ToolNameMap, createdAt: number): unk
 }
 
 /**
- * Stream state of one answer: Anthropic events → OpenAI chunks. Tool-use blocks get consecutive
- * tool-call indexes; `message_stop` ends with the usage chunk (when the client asked for it with
+ * Stream state of one answer: Anthropic events → OpenAI chunks. Thinking deltas become
+ * `reasoning_content` deltas (signatures are dropped); tool-use blocks get consecutive tool-call
+ * indexes; `message_stop` ends with the usage chunk (when the client asked for it with
  * `stream_options.include_usage`) and `[DONE]`.
  */
 class AnthropicEventsToChunks {
@@ -139,6 +147,8 @@ class AnthropicEventsToChunks {
     if (!isJsonObject(block)) return '';
     if (block.type === 'text' && typeof block.text === 'string' && block.text !== '')
       return this.chunk({ content: block.text }, null);
+    if (block.type === 'thinking' && typeof block.thinking === 'string' && block.thinking !== '')
+      return this.chunk({ reasoning_content: block.thinking }, null);
     if (block.type !== 'tool_use' || typeof data.index !== 'number') return '';
     const toolIndex = this.toolCalls.size;
     this.toolCalls.set(data.index, toolIndex);
@@ -153,6 +163,8 @@ class AnthropicEventsToChunks {
     const delta = data.delta;
     if (!isJsonObject(delta)) return '';
     if (delta.type === 'text_delta' && typeof delta.text === 'string') return this.chunk({ content: delta.text }, null);
+    if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string')
+      return this.chunk({ reasoning_content: delta.thinking }, null);
     if (delta.type !== 'input_json_delta' || typeof data.index !== 'number') return '';
     const toolIndex = this.toolCalls.get(data.index);
     if (toolIndex === undefined || typeof delta.partial_json !== 'string') return '';

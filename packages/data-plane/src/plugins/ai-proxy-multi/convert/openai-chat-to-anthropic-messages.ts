@@ -2,7 +2,7 @@ import { SwitchboardError } from '@switchboard/core';
 import { arrayOf, isJsonObject, type JsonObject } from '../protocols/protocol.js';
 import { type ConverterDescriptor, dropHeaderPrefixes } from './converter.js';
 import { createAnthropicToOpenAiAnswer } from './openai-chat-to-anthropic-messages-response.js';
-import { anthropicImageSource, copyPresent, parseArguments, textOf } from './shared-mappings.js';
+import { anthropicImageSource, copyPresent, parseArguments, textOf, thinkingBudgetOf } from './shared-mappings.js';
 import { ToolNameMap } from './tool-names.js';
 
 /** Anthropic requires `max_tokens`; an OpenAI client may send none. */
@@ -141,6 +141,41 @@ function toolChoice(body: JsonObject, names: ToolNameMap): JsonObject | undefine
   return converted;
 }
 
+/** Whether the last turn answers tool calls (tool results lead a merged user turn, convertMessages). */
+function continuesToolLoop(turns: readonly JsonObject[]): boolean {
+  const last = turns.at(-1);
+  if (last?.role !== 'user' || !Array.isArray(last.content)) return false;
+  const first: unknown = last.content[0];
+  return isJsonObject(first) && first.type === 'tool_result';
+}
+
+/** Anthropic accepts `top_p` from 0.95 to 1 only while thinking. */
+const MIN_THINKING_TOP_P = 0.95;
+
+/**
+ * `reasoning_effort` → `thinking: {type: 'enabled', budget_tokens}` (budgets in shared-mappings.ts), made
+ * into a request Anthropic accepts (its extended-thinking rules):
+ * * `max_tokens` must exceed the budget: when it does not, it becomes budget + `max_tokens`, so the
+ *   client's limit is what remains for the answer after thinking;
+ * * only the default temperature (1) is allowed: `temperature` is dropped, as is a `top_p` below 0.95;
+ * * a forced tool choice (`required`, a named function) is refused with thinking: the client's tool
+ *   contract wins and no thinking is requested;
+ * * inside a tool loop (the last turn returns tool results) the assistant turn being continued must
+ *   start with its signed thinking block, which an OpenAI client never has: no thinking either.
+ */
+function applyThinking(effort: unknown, out: JsonObject, turns: readonly JsonObject[]): void {
+  const budget = thinkingBudgetOf(effort);
+  if (budget === undefined) return;
+  const choice = out.tool_choice;
+  if (isJsonObject(choice) && (choice.type === 'any' || choice.type === 'tool')) return;
+  if (continuesToolLoop(turns)) return;
+  out.thinking = { type: 'enabled', budget_tokens: budget };
+  const maxTokens = typeof out.max_tokens === 'number' ? out.max_tokens : DEFAULT_ANTHROPIC_MAX_TOKENS;
+  out.max_tokens = maxTokens > budget ? maxTokens : budget + maxTokens;
+  delete out.temperature;
+  if (typeof out.top_p === 'number' && out.top_p < MIN_THINKING_TOP_P) delete out.top_p;
+}
+
 /** The Anthropic Messages body for an OpenAI Chat body, built from a whitelist of fields. */
 export function openAiToAnthropicRequest(body: JsonObject, names: ToolNameMap): JsonObject | SwitchboardError {
   const messages = arrayOf(body.messages);
@@ -166,5 +201,6 @@ export function openAiToAnthropicRequest(body: JsonObject, names: ToolNameMap): 
     out.output_format = { type: 'json_schema', schema: format.json_schema.schema };
   }
   if (typeof body.user === 'string') out.metadata = { user_id: body.user };
+  applyThinking(body.reasoning_effort, out, turns);
   return out;
 }

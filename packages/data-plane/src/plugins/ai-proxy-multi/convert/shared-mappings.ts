@@ -33,6 +33,37 @@ export function openAiFinishReason(stopReason: unknown): string {
   return typeof stopReason === 'string' ? (ANTHROPIC_TO_OPENAI_FINISH[stopReason] ?? 'stop') : 'stop';
 }
 
+/**
+ * OpenAI `reasoning_effort` ⇄ Anthropic thinking `budget_tokens`, one table for both directions
+ * (ai-proxy-multi.md §4.6). The thresholds are APISIX's (shared with LiteLLM): a budget of at least
+ * 4096 is `high`, 2048 `medium`, 1024 `low`, less `minimal`; an effort becomes the budget of its
+ * threshold, so `low`, `medium` and `high` survive a round trip. Anthropic's smallest budget is 1024,
+ * so `minimal` asks for that; `xhigh` (above `high` in OpenAI's scale) asks for twice `high`.
+ */
+const THINKING_BUDGETS = { minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 8192 } as const;
+
+type ReasoningEffort = keyof typeof THINKING_BUDGETS;
+
+function isReasoningEffort(value: unknown): value is ReasoningEffort {
+  return typeof value === 'string' && Object.hasOwn(THINKING_BUDGETS, value);
+}
+
+/** `reasoning_effort` → `budget_tokens`; undefined for `none`, absent or unknown efforts (no thinking). */
+export function thinkingBudgetOf(effort: unknown): number | undefined {
+  return isReasoningEffort(effort) ? THINKING_BUDGETS[effort] : undefined;
+}
+
+/**
+ * `budget_tokens` → `reasoning_effort`.
+ *
+ * @example reasoningEffortOf(thinkingBudgetOf('medium') ?? 0); // 'medium'
+ */
+export function reasoningEffortOf(budgetTokens: number): 'minimal' | 'low' | 'medium' | 'high' {
+  if (budgetTokens >= THINKING_BUDGETS.high) return 'high';
+  if (budgetTokens >= THINKING_BUDGETS.medium) return 'medium';
+  return budgetTokens >= THINKING_BUDGETS.low ? 'low' : 'minimal';
+}
+
 const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
 /** An OpenAI image URL (often a `data:` URL) as an Anthropic image source. */
