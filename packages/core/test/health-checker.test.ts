@@ -5,7 +5,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { type ActiveCheckSpec, type ProbeSpec, resolveActiveCheck } from '../src/health/active-check-spec.js';
-import { createActiveHealthChecker, type HealthCheckTimers } from '../src/health/active-health-checker.js';
+import {
+  type CheckedInstance,
+  createActiveHealthChecker,
+  type HealthCheckTimers,
+} from '../src/health/active-health-checker.js';
 import { probeTarget } from '../src/health/probe.js';
 import type { ProbeResult } from '../src/health/target-health.js';
 
@@ -40,6 +44,9 @@ function specFor(port: number, fields: Parameters<typeof resolveActiveCheck>[0] 
   return resolveActiveCheck(fields, { scheme: 'http', host: '127.0.0.1', port }, {});
 }
 
+/** An instance on an IP endpoint: one target, its own address. */
+const onIp = (spec: ActiveCheckSpec): CheckedInstance => ({ spec, addresses: [spec.probe.host] });
+
 describe('createActiveHealthChecker (ai-proxy-multi.md §7.1, §7.3)', () => {
   it('probes at once, then every healthy/unhealthy interval; flips after the thresholds', async () => {
     const manual = createManualTimers();
@@ -53,7 +60,7 @@ describe('createActiveHealthChecker (ai-proxy-multi.md §7.1, §7.3)', () => {
       },
     });
     const spec = specFor(1, { healthy: { interval: 3, successes: 2 }, unhealthy: { interval: 1, tcp_failures: 2 } });
-    checker.sync(new Map([['r#a', spec]]));
+    checker.sync(new Map([['r#a', onIp(spec)]]));
     assert.deepEqual(manual.pendingDelays(), [0], 'the first probe runs right away');
 
     answers.push({ kind: 'tcp-failure', reason: 'ECONNREFUSED' }, { kind: 'tcp-failure', reason: 'ECONNREFUSED' });
@@ -63,13 +70,13 @@ describe('createActiveHealthChecker (ai-proxy-multi.md §7.1, §7.3)', () => {
     await manual.fireAll();
     assert.equal(checker.isHealthy('r#a'), false);
     assert.deepEqual(checker.unhealthyKeys(), ['r#a']);
-    assert.equal(changes, 1);
+    assert.equal(changes, 2, 'the sync that added it, then the flip');
     assert.deepEqual(manual.pendingDelays(), [1000], 'unhealthy targets wait unhealthy.interval');
 
     await manual.fireAll();
     await manual.fireAll();
     assert.equal(checker.isHealthy('r#a'), true, 'two successes bring it back');
-    assert.equal(changes, 2);
+    assert.equal(changes, 3);
     checker.close();
     assert.deepEqual(manual.pendingDelays(), []);
   });
@@ -87,8 +94,8 @@ describe('createActiveHealthChecker (ai-proxy-multi.md §7.1, §7.3)', () => {
     const failFast = specFor(1, { unhealthy: { tcp_failures: 1 } });
     checker.sync(
       new Map([
-        ['r#a', failFast],
-        ['r#b', failFast],
+        ['r#a', onIp(failFast)],
+        ['r#b', onIp(failFast)],
       ]),
     );
     await manual.fireAll();
@@ -97,8 +104,8 @@ describe('createActiveHealthChecker (ai-proxy-multi.md §7.1, §7.3)', () => {
     // Same spec for a (a structurally equal copy) → state kept; b's spec changed → fresh, healthy.
     checker.sync(
       new Map([
-        ['r#a', specFor(1, { unhealthy: { tcp_failures: 1 } })],
-        ['r#b', specFor(2)],
+        ['r#a', onIp(specFor(1, { unhealthy: { tcp_failures: 1 } }))],
+        ['r#b', onIp(specFor(2))],
       ]),
     );
     assert.equal(checker.isHealthy('r#a'), false, 'unchanged instance kept its state');
@@ -121,7 +128,7 @@ describe('createActiveHealthChecker (ai-proxy-multi.md §7.1, §7.3)', () => {
       timers: manual.timers,
       onChange: () => {},
     });
-    checker.sync(new Map([['r#a', specFor(1, { unhealthy: { tcp_failures: 1 } })]]));
+    checker.sync(new Map([['r#a', onIp(specFor(1, { unhealthy: { tcp_failures: 1 } }))]]));
     await manual.fireAll();
     assert.equal(checker.isHealthy('r#a'), false);
     assert.equal(manual.pendingDelays().length, 1);

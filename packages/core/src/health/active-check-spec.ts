@@ -67,8 +67,11 @@ export interface HealthThresholds {
 }
 
 export interface ActiveCheckSpec {
+  /** The probe of the endpoint's host; `probeAt` turns it into the probe of one resolved address. */
   readonly probe: ProbeSpec;
   readonly thresholds: HealthThresholds;
+  /** How many of the instance's targets are probed at once (`concurrency`, §7.2); at least 1. */
+  readonly concurrency: number;
 }
 
 /** The instance's `auth`, which APISIX also sends with every probe (§7.2, quirk Q6). */
@@ -136,5 +139,16 @@ export function resolveActiveCheck(
         timeouts: active.unhealthy?.timeouts ?? defaults.unhealthy.timeouts,
       },
     },
+    concurrency: Math.max(1, active.concurrency ?? defaults.concurrency),
   };
+}
+
+/**
+ * The probe of one address the endpoint host resolved to (ai-proxy-multi.md §2.10, §7.2): it connects
+ * to `address` and keeps the `Host` header (and so the TLS server name) of the endpoint's domain.
+ *
+ * @example probeAt(spec.probe, '10.0.0.7'); // { …spec.probe, host: '10.0.0.7' }, Host still 'llm.example.com'
+ */
+export function probeAt(probe: ProbeSpec, address: string): ProbeSpec {
+  return probe.host === address ? probe : { ...probe, host: address };
 }

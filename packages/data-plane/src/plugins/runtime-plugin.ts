@@ -84,6 +84,15 @@ export interface ConsumerDirectory {
 export interface DispatcherRegistry {
   get(
     origin: string,
-    options: { readonly keepAliveTimeoutMs: number; readonly timeoutMs: number; readonly rejectUnauthorized: boolean },
+    options: {
+      readonly keepAliveTimeoutMs: number;
+      readonly timeoutMs: number;
+      readonly rejectUnauthorized: boolean;
+      /**
+       * Connect to this address instead of resolving the origin's host, keeping the host as `Host` and
+       * TLS server name (ai-proxy-multi.md §2.10: one resolved address of a health-checked instance).
+       */
+      readonly connectTo?: string | undefined;
+    },
   ): import('undici').Dispatcher;
 }
