@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The test command (`npm test` = `turbo run build && node e2e/run-tests.mjs`): makes sure a real
-// etcd is available, then runs `node --test` over every compiled test file.
+// etcd and redis-server are available, then runs `node --test` over every compiled test file.
 //
 //   node e2e/run-tests.mjs                      all tests
 //   node e2e/run-tests.mjs etcd embedded        only files whose path contains "etcd" or "embedded"
@@ -14,7 +14,11 @@ import { delimiter, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const ETCD_PACKAGE = 'etcd-server';
+/** Binaries the tests run for real (STYLE "Tests"), with the Debian package that provides each. */
+const SERVERS = [
+  { binary: 'etcd', debianPackage: 'etcd-server' },
+  { binary: 'redis-server', debianPackage: 'redis-server' },
+];
 
 function isExecutable(path) {
   try {
@@ -25,11 +29,11 @@ function isExecutable(path) {
   }
 }
 
-function findEtcd() {
+function findBinary(binary) {
   for (const directory of (process.env.PATH ?? '').split(delimiter)) {
-    if (directory !== '' && isExecutable(join(directory, 'etcd'))) return join(directory, 'etcd');
+    if (directory !== '' && isExecutable(join(directory, binary))) return join(directory, binary);
   }
-  return isExecutable('/usr/bin/etcd') ? '/usr/bin/etcd' : undefined;
+  return isExecutable(`/usr/bin/${binary}`) ? `/usr/bin/${binary}` : undefined;
 }
 
 function run(command, args) {
@@ -43,32 +47,37 @@ function run(command, args) {
     throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
 }
 
-/** Tests that touch etcd run the real binary (STYLE "Tests"); install it when we may. */
-function ensureEtcd() {
-  const found = findEtcd();
-  if (found !== undefined) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot) {
-    console.error(
-      `run-tests: the etcd binary was not found on PATH or at /usr/bin/etcd.\n` +
-        `Install it first, e.g. \`sudo apt-get install -y ${ETCD_PACKAGE}\` (Debian/Ubuntu package "${ETCD_PACKAGE}").`,
-    );
-    process.exit(1);
+/** Tests that touch etcd or Redis run the real servers; install the missing ones when we may. */
+function ensureServers() {
+  const missing = SERVERS.filter(({ binary }) => findBinary(binary) === undefined);
+  if (missing.length > 0) {
+    const packages = missing.map(({ debianPackage }) => debianPackage);
+    const names = missing.map(({ binary }) => binary).join(' and ');
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (!isRoot) {
+      console.error(
+        `run-tests: ${names} not found on PATH or in /usr/bin.\n` +
+          `Install first, e.g. \`sudo apt-get install -y ${packages.join(' ')}\` (Debian/Ubuntu).`,
+      );
+      process.exit(1);
+    }
+    console.log(`run-tests: ${names} not found; installing the Debian package(s) ${packages.join(' ')}`);
+    try {
+      run('apt-get', ['update']);
+      run('apt-get', ['install', '-y', ...packages]);
+    } catch (error) {
+      console.error(`run-tests: installing ${packages.join(' ')} failed: ${error.message}`);
+      process.exit(1);
+    }
   }
-  console.log(`run-tests: etcd not found; installing the Debian package ${ETCD_PACKAGE}`);
-  try {
-    run('apt-get', ['update']);
-    run('apt-get', ['install', '-y', ETCD_PACKAGE]);
-  } catch (error) {
-    console.error(`run-tests: installing ${ETCD_PACKAGE} failed: ${error.message}`);
-    process.exit(1);
-  }
-  const installed = findEtcd();
-  if (installed === undefined) {
-    console.error(`run-tests: ${ETCD_PACKAGE} was installed but no etcd binary is on PATH or at /usr/bin/etcd`);
-    process.exit(1);
-  }
-  return installed;
+  return SERVERS.map(({ binary, debianPackage }) => {
+    const found = findBinary(binary);
+    if (found === undefined) {
+      console.error(`run-tests: ${debianPackage} was installed but no ${binary} is on PATH or in /usr/bin`);
+      process.exit(1);
+    }
+    return found;
+  });
 }
 
 function collectTestFiles(directory, found = []) {
@@ -95,8 +104,7 @@ const args = process.argv.slice(2);
 const flags = args.filter((arg) => arg.startsWith('-'));
 const filters = args.filter((arg) => !arg.startsWith('-'));
 
-const etcd = ensureEtcd();
-console.log(`run-tests: using ${etcd}`);
+console.log(`run-tests: using ${ensureServers().join(', ')}`);
 
 /** `tsc` never deletes output, so a compiled test whose source was removed must not run. */
 function hasSource(path) {
@@ -120,6 +128,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--test', ...flags, ...files], { cwd: root, stdio: 'inherit' });
+// A guard, not a speed target: a test that hangs fails after five minutes instead of stalling CI.
+const timeoutFlags = flags.some((flag) => flag.startsWith('--test-timeout')) ? [] : ['--test-timeout=300000'];
+const child = spawn(process.execPath, ['--test', ...timeoutFlags, ...flags, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? 128 + (osConstants.signals[signal] ?? 0)));

@@ -10,4 +10,16 @@ export type {
   RuntimePlugin,
 } from './plugins/runtime-plugin.js';
 export { type DataPlane, type StartDataPlaneOptions, startDataPlane } from './process/start-data-plane.js';
+export type {
+  RedisClusterConnection,
+  RedisQuotaConnection,
+  RedisSentinelConnection,
+  RedisStandaloneConnection,
+} from './quota/redis-quota-connection.js';
+export { QuotaStoreUnavailableError } from './quota/redis-quota-store-error.js';
+export {
+  createRedisQuotaStores,
+  type RedisQuotaStores,
+  type RedisQuotaStoresOptions,
+} from './quota/redis-quota-stores.js';
 export { createProxyServer, type ProxyServer, type ProxyServerOptions } from './server/proxy-server.js';
