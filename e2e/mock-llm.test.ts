@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
+import { parseScenario, parseScenarioValue } from './mock-llm/scenario.js';
 import { type MockLlm, startMockLlm } from './mock-llm/server.js';
 import { headerOf, httpRequest } from './support/http.js';
 import { pollUntil } from './support/poll.js';
@@ -233,3 +234,31 @@ async function collectStream(url: string, scenario: string, into: string[]): Pro
   });
   for await (const data of readSseData(response.body)) into.push(data);
 }
+
+describe('mock LLM scenario syntax', () => {
+  const cases: Array<[string, unknown]> = [
+    ['ok', { kind: 'ok' }],
+    ['status:429', { kind: 'status', status: 429 }],
+    ['status:500:{"error":"x"}', { kind: 'status', status: 500, body: '{"error":"x"}' }],
+    ['first-token-delay:20000', { kind: 'first-token-delay', ms: 20000 }],
+    ['malformed-event', { kind: 'malformed-event', chunks: 2 }],
+    ['malformed-event:4', { kind: 'malformed-event', chunks: 4 }],
+    ['truncated:1', { kind: 'truncated', chunks: 1 }],
+    ['no-done', { kind: 'no-done' }],
+    ['gated-stream', { kind: 'gated-stream', chunks: 3 }],
+    ['slow-stream:8:20', { kind: 'slow-stream', chunks: 8, intervalMs: 20 }],
+  ];
+  for (const [text, expected] of cases) {
+    test(`${text} parses`, () => assert.deepEqual(parseScenario(text), expected));
+  }
+  test('an unknown scenario is a syntax error that names it', () => {
+    assert.throws(() => parseScenario('explode'), {
+      name: 'ScenarioSyntaxError',
+      message: 'unknown scenario "explode"',
+    });
+  });
+  test('the object form takes the same kinds', () => {
+    assert.deepEqual(parseScenarioValue({ kind: 'first-token-delay', ms: 5 }), { kind: 'first-token-delay', ms: 5 });
+    assert.deepEqual(parseScenarioValue({ kind: 'truncated' }), { kind: 'truncated', chunks: 2 });
+  });
+});

@@ -9,7 +9,7 @@ import {
   type ResponseIdentity,
 } from './openai-bodies.js';
 import type { RecordedRequest } from './recorder.js';
-import { isRecord, isStreamingScenario, type Scenario } from './scenario.js';
+import { isRecord, type Scenario } from './scenario.js';
 import type { StreamGate } from './stream-gate.js';
 
 /** Everything one answer needs; `signal` aborts pending delays when the server closes. */
@@ -53,7 +53,28 @@ export async function respond(context: ResponseContext): Promise<void> {
     case 'stall':
     case 'cut':
     case 'gated-stream':
+    case 'first-token-delay':
+    case 'malformed-event':
+    case 'truncated':
+    case 'no-done':
       return respondStream(context);
+  }
+}
+
+/** An event whose data is not JSON (cut inside an object), for `malformed-event`. */
+export const MALFORMED_EVENT = 'data: {"choices":[{"index":0,"delta":{"content":\n\n';
+
+/** How many content chunks a streaming scenario sends (all of the fixture's unless it says). */
+function contentChunkCount(scenario: Scenario, fixtureDeltas: number): number {
+  switch (scenario.kind) {
+    case 'slow-stream':
+    case 'stall':
+    case 'cut':
+    case 'gated-stream':
+    case 'truncated':
+      return scenario.chunks;
+    default:
+      return fixtureDeltas;
   }
 }
 
@@ -92,15 +113,17 @@ function respondStatus(
 }
 
 /**
- * Streams chat chunks. `ok` and `slow-stream` send a complete stream (finish, usage, `[DONE]`);
- * `stall` and `cut` stop after their content chunks; `gated-stream` waits for a permit before
- * every chunk after the first, and before the ending.
+ * Streams chat chunks. `ok`, `slow-stream`, `first-token-delay` and `malformed-event` send a complete
+ * stream (finish, usage, `[DONE]`), `no-done` the same without `[DONE]`; `stall` and `cut` stop after
+ * their content chunks, `truncated` ends the response cleanly after them; `gated-stream` waits for a
+ * permit before every chunk after the first, and before the ending. Headers are always sent at once.
  */
 async function respondStream(context: ResponseContext): Promise<void> {
   const { res, scenario, signal } = context;
   const events = chatStreamEvents(context.fixtures, context.identity, Math.floor(context.now() / 1000));
-  const contentCount = isStreamingScenario(scenario) && 'chunks' in scenario ? scenario.chunks : undefined;
-  const content = events.content(contentCount ?? context.fixtures.chatStream.deltas.length);
+  const content = events.content(contentChunkCount(scenario, context.fixtures.chatStream.deltas.length));
+  if (scenario.kind === 'malformed-event')
+    content.splice(Math.min(scenario.chunks, content.length), 0, MALFORMED_EVENT);
   res.writeHead(200, {
     ...identityHeaders(context.identity),
     'content-type': 'text/event-stream',
@@ -108,6 +131,7 @@ async function respondStream(context: ResponseContext): Promise<void> {
   });
   res.flushHeaders();
   for (const [index, event] of content.entries()) {
+    if (index === 0 && scenario.kind === 'first-token-delay' && !(await pauseWhileOpen(scenario.ms, context))) return;
     if (index > 0 && !(await beforeNextChunk(context))) return;
     if (!(await write(res, event))) return;
   }
@@ -116,8 +140,14 @@ async function respondStream(context: ResponseContext): Promise<void> {
     res.socket?.destroy();
     return;
   }
+  if (scenario.kind === 'truncated') {
+    res.end();
+    return;
+  }
   if (scenario.kind === 'gated-stream' && !(await context.gate.wait())) return;
-  for (const event of events.ending()) {
+  const ending = events.ending();
+  if (scenario.kind === 'no-done') ending.pop();
+  for (const event of ending) {
     if (signal.aborted || !(await write(res, event))) return;
   }
   res.end();
@@ -140,6 +170,18 @@ function write(res: ServerResponse, chunk: string): Promise<boolean> {
   return new Promise((resolve) => {
     res.write(chunk, (error) => resolve(error === undefined || error === null));
   });
+}
+
+/** Like `pause`, but also ends early when the client (the gateway) closes the response. */
+async function pauseWhileOpen(ms: number, context: ResponseContext): Promise<boolean> {
+  const closed = new AbortController();
+  const onClose = () => closed.abort();
+  context.res.once('close', onClose);
+  try {
+    return await pause(ms, AbortSignal.any([context.signal, closed.signal]));
+  } finally {
+    context.res.off('close', onClose);
+  }
 }
 
 async function pause(ms: number, signal: AbortSignal): Promise<boolean> {

@@ -13,6 +13,12 @@
  *   cut[:<n>]                   stream <n> content chunks, then destroy the socket
  *   gated-stream[:<n>]          stream <n> content chunks; each one after the first waits for a
  *                               release (`mock.releaseChunk()` or `POST /__mock/release`)
+ *   first-token-delay:<ms>      stream headers at once, the first content chunk after <ms>, then the
+ *                               rest of a complete stream
+ *   malformed-event[:<n>]       a complete stream with one event that is not JSON after <n> chunks
+ *   truncated[:<n>]             stream <n> content chunks, then end the response cleanly: no finish
+ *                               reason, no usage, no `[DONE]`
+ *   no-done                     a complete stream (finish reason, usage) without `[DONE]`
  */
 export type Scenario =
   | { readonly kind: 'ok' }
@@ -28,7 +34,11 @@ export type Scenario =
   | { readonly kind: 'slow-stream'; readonly chunks: number; readonly intervalMs: number }
   | { readonly kind: 'stall'; readonly chunks: number }
   | { readonly kind: 'cut'; readonly chunks: number }
-  | { readonly kind: 'gated-stream'; readonly chunks: number };
+  | { readonly kind: 'gated-stream'; readonly chunks: number }
+  | { readonly kind: 'first-token-delay'; readonly ms: number }
+  | { readonly kind: 'malformed-event'; readonly chunks: number }
+  | { readonly kind: 'truncated'; readonly chunks: number }
+  | { readonly kind: 'no-done' };
 
 export type ScenarioKind = Scenario['kind'];
 
@@ -65,7 +75,13 @@ export function parseScenario(text: string): Scenario {
     }
     case 'reset':
     case 'hang':
+    case 'no-done':
       return { kind };
+    case 'first-token-delay':
+      return { kind, ms: integerArg(args[0], 'first token delay ms', undefined) };
+    case 'malformed-event':
+    case 'truncated':
+      return { kind, chunks: integerArg(args[0], 'chunks', DEFAULTS.partialStreamChunks) };
     case 'slow-stream':
       return {
         kind,
@@ -96,9 +112,14 @@ export function parseScenarioValue(value: unknown): Scenario {
     case 'ok':
     case 'reset':
     case 'hang':
+    case 'no-done':
       return parseScenario(kind);
     case 'delay':
+    case 'first-token-delay':
       return { kind, ms: numberField(value, 'ms', undefined) };
+    case 'malformed-event':
+    case 'truncated':
+      return { kind, chunks: numberField(value, 'chunks', DEFAULTS.partialStreamChunks) };
     case 'status':
       return statusFromRecord(value);
     case 'slow-stream':
@@ -140,9 +161,14 @@ export function describeScenario(scenario: Scenario): string {
     case 'ok':
     case 'reset':
     case 'hang':
+    case 'no-done':
       return scenario.kind;
     case 'delay':
-      return `delay:${scenario.ms}`;
+    case 'first-token-delay':
+      return `${scenario.kind}:${scenario.ms}`;
+    case 'malformed-event':
+    case 'truncated':
+      return `${scenario.kind}:${scenario.chunks}`;
     case 'status':
       return `status:${scenario.status}`;
     case 'slow-stream':
@@ -155,12 +181,19 @@ export function describeScenario(scenario: Scenario): string {
 }
 
 export function isStreamingScenario(scenario: Scenario): boolean {
-  return (
-    scenario.kind === 'slow-stream' ||
-    scenario.kind === 'stall' ||
-    scenario.kind === 'cut' ||
-    scenario.kind === 'gated-stream'
-  );
+  switch (scenario.kind) {
+    case 'slow-stream':
+    case 'stall':
+    case 'cut':
+    case 'gated-stream':
+    case 'first-token-delay':
+    case 'malformed-event':
+    case 'truncated':
+    case 'no-done':
+      return true;
+    default:
+      return false;
+  }
 }
 
 function integerArg(text: string | undefined, what: string, fallback: number | undefined): number {

@@ -15,6 +15,7 @@ import {
   isRetriableStatus,
   takesErrorPath,
 } from '../src/fallback/fallback-policy.js';
+import { pickAvailable } from '../src/fallback/instance-availability.js';
 
 describe('compileFallbackPolicy (ai-proxy-multi.md §1.3.1, §3.6)', () => {
   const cases: Array<[string, FallbackConf, Record<string, unknown>]> = [
@@ -125,6 +126,7 @@ interface Scripted {
 async function runScripted(
   conf: FallbackConf,
   instances: Array<{ name: string; priority?: number; answers: number; tookMs?: number }>,
+  deadlineAt?: number,
 ): Promise<Scripted> {
   let clock = 0;
   const policy = compileFallbackPolicy(conf, { instanceCount: instances.length });
@@ -138,6 +140,7 @@ async function runScripted(
   const result = await runFallbackLoop<string, string>({
     policy,
     pick: (tried) => balancer.pick({ tried }, { health: ALL_HEALTHY }),
+    ...(deadlineAt === undefined ? {} : { deadlinePassed: () => clock >= deadlineAt }),
     now: () => clock,
     onEvent: (event) => events.push(event),
     async attempt(name): Promise<AttemptVerdict<string, string>> {
@@ -183,6 +186,33 @@ describe('runFallbackLoop (ai-proxy-multi.md §3, §10.1 ai-proxy-multi-retry.t)
     assert.equal(result.kind === 'exhausted' && result.failed.failure, 'p0:500');
     assert.equal(result.kind === 'exhausted' && result.attempts, 2);
     assert.ok(events.some((event) => event.message === 'failed to pick new AI instance: all servers tried'));
+  });
+
+  it('a retriable failure after the request deadline passed → deadline, no further attempt', async () => {
+    const { result, calls, events } = await runScripted(
+      { fallback_strategy: ['http_5xx'] },
+      [
+        { name: 'high', priority: 10, answers: 500, tookMs: 50 },
+        { name: 'low', priority: 0, answers: 200 },
+      ],
+      40,
+    );
+    assert.deepEqual(calls, ['high']);
+    assert.equal(result.kind, 'deadline');
+    assert.equal(result.kind === 'deadline' && result.failed.failure, 'high:500');
+    assert.ok(events.some((event) => event.message === 'request_deadline_ms exceeded, not falling back'));
+  });
+
+  it('before the deadline a retriable failure still falls back', async () => {
+    const { result } = await runScripted(
+      { fallback_strategy: ['http_5xx'] },
+      [
+        { name: 'high', priority: 10, answers: 500, tookMs: 5 },
+        { name: 'low', priority: 0, answers: 200 },
+      ],
+      40,
+    );
+    assert.equal(result.kind === 'final' && result.instance, 'low');
   });
 
   it('max_retries 1 over three failing instances gives up after two attempts with the upstream status', async () => {
@@ -267,15 +297,15 @@ describe('runFallbackLoop (ai-proxy-multi.md §3, §10.1 ai-proxy-multi-retry.t)
     const skipped: string[] = [];
     const result = await runFallbackLoop({
       policy: compileFallbackPolicy({ fallback_strategy: ['rate_limiting'] }, { instanceCount: 2 }),
-      pick: (tried) =>
-        balancer.pick(
+      pick: async (tried) => {
+        const picked = await pickAvailable(
+          balancer,
           { tried },
-          {
-            health: ALL_HEALTHY,
-            isAvailable: () => false,
-            onSkip: (name, reason) => skipped.push(`${name}:${reason}`),
-          },
-        ),
+          { health: ALL_HEALTHY, onSkip: (name, reason) => skipped.push(`${name}:${reason}`) },
+          async () => ({ kind: 'skip' }),
+        );
+        return picked.kind === 'picked' ? picked.name : undefined;
+      },
       now: () => 0,
       onEvent: () => {},
       attempt: async () => ({ final: 'unreachable' }),

@@ -102,12 +102,30 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
     const aiProxyMulti = createAiProxyMultiPlugin({
       random: () => 0,
       now: () => performance.now(),
-      availability: { isAvailable: (_ctx, name) => !unavailable.has(name) },
     });
+    // Stands in for ai-rate-limiting: its gate says which instances are exhausted (§9.1).
+    const exhaustedGate: RuntimePlugin = {
+      name: 'ai-rate-limiting',
+      prepare: () => undefined,
+      rewrite(ctx) {
+        ctx.aiQuota = {
+          admit: async (name, options) =>
+            !unavailable.has(name)
+              ? { kind: 'use' }
+              : options.skippable
+                ? { kind: 'skip' }
+                : { kind: 'stop', stop: { kind: 'rejected', instance: name, status: 503, message: undefined } },
+          settle: () => {},
+          release: () => {},
+        };
+        return undefined;
+      },
+    };
     proxy = await startProxy({
       plugins: createRuntimePluginRegistry({ random: () => 0, now: () => performance.now() }, [
         keyAuthPlugin,
         aiProxyMulti as RuntimePlugin,
+        exhaustedGate,
       ]),
     });
   });
@@ -126,7 +144,10 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
     unavailable = new Set();
     const uri = `/fallback/${routeSeq}`;
     await proxy.applied(
-      await proxy.store.put(`/apisix/routes/${routeSeq}`, { uri, plugins: { 'ai-proxy-multi': plugin } }),
+      await proxy.store.put(`/apisix/routes/${routeSeq}`, {
+        uri,
+        plugins: { 'ai-proxy-multi': plugin, 'ai-rate-limiting': { limit: 1, time_window: 60 } },
+      }),
     );
     return `${proxy.url}${uri}`;
   }

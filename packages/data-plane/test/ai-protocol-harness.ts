@@ -245,6 +245,7 @@ export function accessContext(req: IncomingMessage, res: ServerResponse): Reques
     routeId: '1',
     logger: pino({ level: 'silent' }),
     consumer: undefined,
+    aiQuota: undefined,
     upstreamHeaders: new Map(),
     logFields: {},
     readBody() {

@@ -31,6 +31,7 @@ export function createTestRequestContext(
     routeId: '1',
     logger: pino({ level: 'silent' }),
     consumer: undefined,
+    aiQuota: undefined,
     upstreamHeaders: new Map(options.upstreamHeaders ?? []),
     logFields: {},
     readBody(limitBytes) {

@@ -31,8 +31,6 @@ export type SkipReason = 'unhealthy' | 'unavailable';
 /** What the pick loop consults for each candidate (ai-proxy-multi.md §2.6, §2.7). */
 export interface PickGates {
   readonly health: HealthLookup;
-  /** The `rate_limiting` strategy's dry-run check (§9.1); absent → every instance is available. */
-  readonly isAvailable?: ((name: string) => boolean) | undefined;
   /** Told about each skipped candidate, for the §8.3 warn lines. */
   readonly onSkip?: ((name: string, reason: SkipReason) => void) | undefined;
 }
@@ -80,14 +78,14 @@ function createHealthAwareRoundRobin(options: InstanceBalancerOptions): (health:
 
 /**
  * Instance selection for ai-proxy-multi (ai-proxy-multi.md §2.1–§2.9): priority tiers over weighted round
- * robin or consistent hashing, health exclusion and the `rate_limiting` availability check, with a
- * per-request `tried` set so a retry never re-picks an instance (DECISIONS).
+ * robin or consistent hashing and health exclusion, with a per-request `tried` set so a retry never
+ * re-picks an instance (DECISIONS).
  *
  * - One instance: always that instance, unconditionally (§2.1: no health, no rate check, no retry).
  * - `roundrobin`: unhealthy instances are absent from the picker; all unhealthy → all used (§2.6).
  * - `chash`: the ring holds every instance; an unhealthy pick is marked tried and the walk goes on, so
  *   the ring stays stable when health changes (§2.5, §2.7).
- * - An unavailable pick (rate limited) is marked tried and the next one is asked for (§2.7).
+ * - The rate-limit exclusion (§2.7) is asynchronous and wraps this: fallback/instance-availability.ts.
  *
  * @example
  *   const balancer = createInstanceBalancer({ algorithm: 'roundrobin', instances, random: Math.random });
@@ -120,11 +118,8 @@ export function createInstanceBalancer(options: InstanceBalancerOptions): Instan
       for (;;) {
         const name = picker.pick(request);
         if (name === undefined) return undefined;
-        let skip: 'unhealthy' | 'unavailable' | undefined;
-        if (checkHealth && !gates.health.isHealthy(name)) skip = 'unhealthy';
-        else if (gates.isAvailable !== undefined && !gates.isAvailable(name)) skip = 'unavailable';
-        if (skip === undefined) return name;
-        gates.onSkip?.(name, skip);
+        if (!checkHealth || gates.health.isHealthy(name)) return name;
+        gates.onSkip?.(name, 'unhealthy');
         request.tried.add(name);
       }
     },

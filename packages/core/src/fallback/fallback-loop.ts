@@ -32,7 +32,9 @@ export type FallbackEvent =
     }
   | { readonly type: 'max-retries'; readonly instance: string; readonly message: string }
   | { readonly type: 'slow-failure'; readonly instance: string; readonly message: string }
-  | { readonly type: 'pick-failed'; readonly instance: string; readonly message: string };
+  | { readonly type: 'pick-failed'; readonly instance: string; readonly message: string }
+  /** Beyond APISIX: `request_deadline_ms` passed, so no further attempt starts. */
+  | { readonly type: 'deadline'; readonly instance: string; readonly message: string };
 
 /** How the request ends (§3.4). `attempts` counts every attempt made, the final one included. */
 export type FallbackResult<Final, Failure> =
@@ -53,17 +55,26 @@ export type FallbackResult<Final, Failure> =
       readonly failed: FailedAttempt<Failure>;
       readonly instance: string;
       readonly attempts: number;
+    }
+  /** Retriable, but the request's deadline has passed (Beyond APISIX): a 504 of the gateway's own. */
+  | {
+      readonly kind: 'deadline';
+      readonly failed: FailedAttempt<Failure>;
+      readonly instance: string;
+      readonly attempts: number;
     };
 
 export interface FallbackLoopInput<Final, Failure> {
   readonly policy: FallbackPolicy;
   /** The next instance not in `tried` (skipped ones are added to it), or undefined when none is left. */
-  readonly pick: (tried: Set<string>) => string | undefined;
+  readonly pick: (tried: Set<string>) => Promise<string | undefined> | string | undefined;
   /** One attempt against `instance`; `attempt` is 1-based. Must never write to the client on failure. */
   readonly attempt: (instance: string, attempt: number) => Promise<AttemptVerdict<Final, Failure>>;
   /** Monotonic milliseconds, to time each attempt for `retry_on_failure_within_ms`. */
   readonly now: () => number;
   readonly onEvent: (event: FallbackEvent) => void;
+  /** Beyond APISIX (`request_deadline_ms`): true once no new attempt may start; absent = no deadline. */
+  readonly deadlinePassed?: () => boolean;
 }
 
 /**
@@ -80,7 +91,7 @@ export async function runFallbackLoop<Final, Failure>(
   input: FallbackLoopInput<Final, Failure>,
 ): Promise<FallbackResult<Final, Failure>> {
   const tried = new Set<string>();
-  let instance = input.pick(tried);
+  let instance = await input.pick(tried);
   if (instance === undefined) return { kind: 'nothing-to-pick', attempts: 0 };
   for (let attempt = 1; ; attempt += 1) {
     const startedAt = input.now();
@@ -115,7 +126,11 @@ export async function runFallbackLoop<Final, Failure>(
       return { kind: 'gave-up', failed, instance, attempts: attempt };
     }
 
-    const next = input.pick(tried);
+    if (input.deadlinePassed?.() === true) {
+      input.onEvent({ type: 'deadline', instance, message: 'request_deadline_ms exceeded, not falling back' });
+      return { kind: 'deadline', failed, instance, attempts: attempt };
+    }
+    const next = await input.pick(tried);
     if (next === undefined) {
       input.onEvent({ type: 'pick-failed', instance, message: 'failed to pick new AI instance: all servers tried' });
       return { kind: 'exhausted', failed, instance, attempts: attempt };

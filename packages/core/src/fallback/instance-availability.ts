@@ -1,13 +1,50 @@
-/**
- * The `rate_limiting` fallback strategy's question to ai-rate-limiting (ai-proxy-multi.md §2.7, §9.1):
- * may this request still use that instance? A dry run: it consumes nothing. `Request` is whatever the
- * plane's per-request context is (the check reads the ai-rate-limiting conf attached to the request).
- *
- * The token-quota work fills this in; until then every instance is available.
- */
-export interface InstanceAvailability<Request> {
-  isAvailable(request: Request, instanceName: string): boolean;
-}
+import type { InstanceBalancer, PickGates, PickRequest } from '../balancer/instance-balancer.js';
 
-/** The default: no ai-rate-limiting, so every instance is available. */
-export const ALWAYS_AVAILABLE: InstanceAvailability<unknown> = { isAvailable: () => true };
+/**
+ * ai-rate-limiting's answer for a picked instance (ai-proxy-multi.md §2.7, §9.1): use it (the request's
+ * quota is now reserved on it), skip it (exhausted: the `rate_limiting` strategy picks another one), or
+ * stop the request with a response of the gate's own (rejected without that strategy, or the counter
+ * store is down).
+ */
+export type AvailabilityVerdict<Stop> =
+  | { readonly kind: 'use' }
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'stop'; readonly stop: Stop };
+
+/**
+ * Asked for every candidate the balancer returns. Asynchronous: the counters may live in another
+ * process (the node's primary) or in Redis.
+ */
+export type InstanceAvailability<Stop> = (name: string) => Promise<AvailabilityVerdict<Stop>>;
+
+export type AvailablePick<Stop> =
+  | { readonly kind: 'picked'; readonly name: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'stopped'; readonly stop: Stop };
+
+/**
+ * The pick loop of §2.7 with the rate-limit exclusion: ask the balancer (health, tried set), then the
+ * availability gate; a skipped instance is marked tried (with the §8.3 warn line) and the next one is
+ * asked for. Each skip adds one name to `tried`, so this ends after at most one pass over the instances.
+ *
+ * @example
+ *   const pick = await pickAvailable(balancer, { tried }, gates, (name) => quota.admit(name));
+ *   if (pick.kind === 'none') answer503();
+ */
+export async function pickAvailable<Stop>(
+  balancer: InstanceBalancer,
+  request: PickRequest,
+  gates: PickGates,
+  availability: InstanceAvailability<Stop> | undefined,
+): Promise<AvailablePick<Stop>> {
+  for (;;) {
+    const name = balancer.pick(request, gates);
+    if (name === undefined) return { kind: 'none' };
+    if (availability === undefined) return { kind: 'picked', name };
+    const verdict = await availability(name);
+    if (verdict.kind === 'use') return { kind: 'picked', name };
+    if (verdict.kind === 'stop') return { kind: 'stopped', stop: verdict.stop };
+    gates.onSkip?.(name, 'unavailable');
+    request.tried.add(name);
+  }
+}

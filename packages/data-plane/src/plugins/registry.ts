@@ -1,8 +1,10 @@
-import { findPlugin } from '@switchboard/core';
+import { findPlugin, MemoryQuotaCounters } from '@switchboard/core';
 import type { InstanceHealthBoard } from '../health/health-board.js';
 import { createAiProxyPlugin } from './ai-proxy/plugin.js';
 import type { ProviderEnv } from './ai-proxy-multi/auth/provider-auth-runtime.js';
 import { createAiProxyMultiPlugin } from './ai-proxy-multi/plugin.js';
+import { createAiRateLimitingPlugin } from './ai-rate-limiting/plugin.js';
+import type { QuotaStores } from './ai-rate-limiting/prepare.js';
 import { keyAuthPlugin } from './key-auth.js';
 import type { RuntimePlugin } from './runtime-plugin.js';
 
@@ -24,6 +26,11 @@ export interface RuntimePluginDeps {
   readonly health?: InstanceHealthBoard;
   /** Environment values LLM providers read (`GCP_SERVICE_ACCOUNT`), handed down from the CLI. */
   readonly providerEnv?: ProviderEnv;
+  /**
+   * ai-rate-limiting's counters: `local` shared per node (over IPC from the primary in cluster mode),
+   * `remote` for the Redis policies. Default: in-process counters and no Redis.
+   */
+  readonly quotaStores?: QuotaStores;
 }
 
 /**
@@ -38,6 +45,7 @@ export function createRuntimePluginRegistry(
     keyAuthPlugin,
     createAiProxyMultiPlugin(deps) as RuntimePlugin,
     createAiProxyPlugin(deps) as RuntimePlugin,
+    createAiRateLimitingPlugin(deps.quotaStores ?? { local: new MemoryQuotaCounters(Date.now) }) as RuntimePlugin,
   ],
 ): RuntimePluginRegistry {
   const registry = new Map<string, RegisteredPlugin>();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VarsContext } from '@switchboard/core';
 import type { Logger } from 'pino';
+import type { AiQuotaGate } from './ai-quota.js';
 
 /** The consumer attached by an auth plugin (admin-api.md §3.5). */
 export interface AttachedConsumer {
@@ -29,6 +30,8 @@ export interface RequestContext {
   consumer: AttachedConsumer | undefined;
   /** Request headers to set on the upstream request (key-auth's `X-Consumer-Username` …); undefined removes. */
   readonly upstreamHeaders: Map<string, string | undefined>;
+  /** Set by ai-rate-limiting in rewrite; the AI proxies ask it before every attempt (ai-proxy-multi.md §9). */
+  aiQuota: AiQuotaGate | undefined;
   /** Values for the access log line (issue 3 fills the LLM fields). */
   readonly logFields: Record<string, unknown>;
   /** Reads the whole request body once (bounded); later calls return the same buffer. */

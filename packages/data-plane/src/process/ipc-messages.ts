@@ -1,5 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import type { ChangeEvent, ConfigFile, PassiveObservation, StoredItem } from '@switchboard/core';
+import type {
+  ChangeEvent,
+  ConfigFile,
+  PassiveObservation,
+  QuotaAdjustRequest,
+  QuotaReservation,
+  QuotaReserveRequest,
+  StoredItem,
+} from '@switchboard/core';
 import type { HealthSnapshot } from '../health/health-board.js';
 import type { ProviderEnv } from '../plugins/ai-proxy-multi/auth/provider-auth-runtime.js';
 
@@ -22,6 +30,8 @@ export type PrimaryMessage =
   | { readonly sb: 'changes'; readonly events: readonly ChangeEvent[]; readonly revision: number }
   /** The node's instance health (ai-proxy-multi.md §7): sent on every change, and to a newly started worker. */
   | { readonly sb: 'health'; readonly snapshot: HealthSnapshot }
+  /** The answer to a worker's `quota-reserve` (ai-rate-limiting `local` counters live in the primary). */
+  | { readonly sb: 'quota-reserved'; readonly id: number; readonly reservation: QuotaReservation }
   | { readonly sb: 'shutdown' };
 
 export type WorkerMessage =
@@ -34,14 +44,25 @@ export type WorkerMessage =
   | { readonly sb: 'listen-failed'; readonly message: string }
   | { readonly sb: 'applied'; readonly revision: number; readonly fullyLoaded: boolean }
   /** What one attempt taught about an instance, for the node's passive health (Beyond APISIX). */
-  | { readonly sb: 'passive-health'; readonly key: string; readonly observation: PassiveObservation };
+  | { readonly sb: 'passive-health'; readonly key: string; readonly observation: PassiveObservation }
+  /** ai-rate-limiting `local` policy: reserve on the node's counters; answered with `quota-reserved`. */
+  | { readonly sb: 'quota-reserve'; readonly id: number; readonly request: QuotaReserveRequest }
+  | { readonly sb: 'quota-adjust'; readonly request: QuotaAdjustRequest };
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
-  return hasTag(value, ['init', 'snapshot', 'changes', 'health', 'shutdown']);
+  return hasTag(value, ['init', 'snapshot', 'changes', 'health', 'quota-reserved', 'shutdown']);
 }
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
-  return hasTag(value, ['booted', 'listening', 'listen-failed', 'applied', 'passive-health']);
+  return hasTag(value, [
+    'booted',
+    'listening',
+    'listen-failed',
+    'applied',
+    'passive-health',
+    'quota-reserve',
+    'quota-adjust',
+  ]);
 }
 
 function hasTag(value: unknown, tags: readonly string[]): boolean {

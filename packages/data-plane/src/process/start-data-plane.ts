@@ -1,12 +1,21 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type ConfigFile, type ConfigSource, resolveNodeListen, resolveWorkerCount } from '@switchboard/core';
+import {
+  type ConfigFile,
+  type ConfigSource,
+  MemoryQuotaCounters,
+  resolveNodeListen,
+  resolveWorkerCount,
+} from '@switchboard/core';
 import type { Logger } from 'pino';
 import { createSnapshotHealthBoard } from '../health/health-board.js';
 import { createNodeHealth, type NodeHealth } from '../health/node-health.js';
+import type { HostLookup } from '../health/resolve-targets.js';
 import type { ProviderEnv } from '../plugins/ai-proxy-multi/auth/provider-auth-runtime.js';
 import { createRuntimePluginRegistry } from '../plugins/registry.js';
+import { redisQuotaStoresFor } from '../quota/redis-quota-policies.js';
+import { createRedisQuotaStores } from '../quota/redis-quota-stores.js';
 import { createAccessLog } from '../server/access-log.js';
 import { closeServer, createProxyServer, listenOn } from '../server/proxy-server.js';
 import { createStatusServer, type NodeReadiness } from '../server/status-server.js';
@@ -24,6 +33,8 @@ export interface StartDataPlaneOptions {
   readonly workers?: number;
   /** Environment values LLM providers read (`GCP_SERVICE_ACCOUNT`): the CLI reads them (STYLE §8). */
   readonly providerEnv?: ProviderEnv;
+  /** Resolves health-checked hosts to all their addresses (§2.10); node's `dns.lookup` by default. */
+  readonly lookupHost?: HostLookup;
 }
 
 export interface DataPlane {
@@ -57,6 +68,7 @@ function startNodeHealth(options: StartDataPlaneOptions): NodeHealth {
     prefix: options.prefix.replace(/\/+$/, ''),
     logger: options.logger,
     dataEncryption: options.config.apisix.data_encryption,
+    ...(options.lookupHost === undefined ? {} : { lookup: options.lookupHost }),
   });
 }
 
@@ -64,6 +76,7 @@ async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane
   const accessLog = createAccessLog(options.config.nginx_config.http.access_log);
   const health = startNodeHealth(options);
   const board = createSnapshotHealthBoard((key, observation) => health.report(key, observation));
+  const redisQuota = createRedisQuotaStores({ logger: options.logger });
   health.subscribe(board.apply);
   const proxy = createProxyServer({
     source: withExtraListener(options.source, health.listener),
@@ -75,6 +88,7 @@ async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane
       random: Math.random,
       now: () => performance.now(),
       health: board.board,
+      quotaStores: { local: new MemoryQuotaCounters(Date.now), remote: redisQuotaStoresFor(redisQuota) },
       ...(options.providerEnv === undefined ? {} : { providerEnv: options.providerEnv }),
     }),
   });
@@ -93,12 +107,14 @@ async function startInProcess(options: StartDataPlaneOptions): Promise<DataPlane
         if (status !== undefined) await closeServer(status.server);
         await proxy.close();
         health.close();
+        await redisQuota.close();
         accessLog.close();
       },
     };
   } catch (error) {
     await proxy.close();
     health.close();
+    await redisQuota.close();
     accessLog.close();
     throw error;
   }
@@ -113,6 +129,8 @@ async function startClustered(options: StartDataPlaneOptions, count: number): Pr
     prefix: options.prefix,
     logger: options.logger,
     onPassiveHealth: (key, observation) => health.report(key, observation),
+    // One set of ai-rate-limiting `local` counters per node, shared by its workers (DECISIONS).
+    quotaCounters: new MemoryQuotaCounters(Date.now),
     ...(options.providerEnv === undefined ? {} : { providerEnv: options.providerEnv }),
   });
   health.subscribe((snapshot) => supervisor.publishHealth(snapshot));

@@ -3,10 +3,13 @@ import { resolveNodeListen } from '@switchboard/core';
 import { pino } from 'pino';
 import { createSnapshotHealthBoard } from '../health/health-board.js';
 import { createRuntimePluginRegistry } from '../plugins/registry.js';
+import { redisQuotaStoresFor } from '../quota/redis-quota-policies.js';
+import { createRedisQuotaStores } from '../quota/redis-quota-stores.js';
 import { type AccessLog, createAccessLog } from '../server/access-log.js';
 import { createProxyServer, type ProxyServer } from '../server/proxy-server.js';
 import { createIpcConfigSource } from './ipc-config-source.js';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc-messages.js';
+import { createIpcQuotaCounters } from './ipc-quota-counters.js';
 
 /**
  * The script every data-plane worker runs (`cluster.setupPrimary({ exec })`): it waits for `init`,
@@ -19,14 +22,25 @@ function runWorker(): void {
   let accessLog: AccessLog | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= (proxy?.close() ?? Promise.resolve()).catch(() => {}).finally(() => accessLog?.close());
+    stopping ??= (proxy?.close() ?? Promise.resolve())
+      .catch(() => {})
+      .finally(() => {
+        quotaCounters.close();
+        void redisQuota.close();
+        accessLog?.close();
+      });
     return stopping;
   };
-  const send = (message: WorkerMessage): void => {
-    if (process.connected) process.send?.(message);
+  const send = (message: WorkerMessage): boolean => {
+    if (!process.connected) return false;
+    process.send?.(message);
+    return true;
   };
   // The node's health lives in the primary (one prober per node); this worker reads its snapshots.
   const health = createSnapshotHealthBoard((key, observation) => send({ sb: 'passive-health', key, observation }));
+  // So are the ai-rate-limiting `local` counters.
+  const quotaCounters = createIpcQuotaCounters(send);
+  const redisQuota = createRedisQuotaStores();
 
   async function start(init: Extract<PrimaryMessage, { sb: 'init' }>): Promise<void> {
     const logger = pino({ level: init.logLevel, base: { pid: process.pid, worker: init.slot } }, pino.destination(2));
@@ -41,6 +55,7 @@ function runWorker(): void {
         random: Math.random,
         now: () => performance.now(),
         health: health.board,
+        quotaStores: { local: quotaCounters, remote: redisQuotaStoresFor(redisQuota) },
         providerEnv: init.providerEnv,
       }),
       onApplied: ({ revision, fullyLoaded }) => send({ sb: 'applied', revision, fullyLoaded }),
@@ -67,6 +82,9 @@ function runWorker(): void {
         return;
       case 'health':
         health.apply(message.snapshot);
+        return;
+      case 'quota-reserved':
+        quotaCounters.deliver(message);
         return;
       case 'shutdown':
         void stop().finally(() => {

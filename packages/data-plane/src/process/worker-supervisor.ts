@@ -1,6 +1,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import type { ChangeEvent, ConfigFile, ConfigListener, PassiveObservation, StoredItem } from '@switchboard/core';
+import type {
+  ChangeEvent,
+  ConfigFile,
+  ConfigListener,
+  PassiveObservation,
+  QuotaCounterStore,
+  StoredItem,
+} from '@switchboard/core';
 import type { Logger } from 'pino';
 import type { HealthSnapshot } from '../health/health-board.js';
 import type { ProviderEnv } from '../plugins/ai-proxy-multi/auth/provider-auth-runtime.js';
@@ -18,6 +25,8 @@ export interface WorkerSupervisorOptions {
   readonly shutdownTimeoutMs?: number;
   /** A worker's passive health observation, for the node's health service. */
   readonly onPassiveHealth?: (key: string, observation: PassiveObservation) => void;
+  /** The node's ai-rate-limiting `local` counters, which workers reach over IPC. */
+  readonly quotaCounters?: QuotaCounterStore;
   /** Environment values LLM providers read (`GCP_SERVICE_ACCOUNT`), passed to every worker. */
   readonly providerEnv?: ProviderEnv;
 }
@@ -124,6 +133,21 @@ export function startWorkerSupervisor(options: WorkerSupervisorOptions): WorkerS
         return;
       case 'passive-health':
         options.onPassiveHealth?.(message.key, message.observation);
+        return;
+      case 'quota-reserve': {
+        const counters = options.quotaCounters;
+        if (counters === undefined) return;
+        const { id } = message;
+        counters.reserve(message.request).then(
+          (reservation) => send(slot, { sb: 'quota-reserved', id, reservation }),
+          (error: unknown) => logger.error({ err: error }, 'quota reservation failed in the primary'),
+        );
+        return;
+      }
+      case 'quota-adjust':
+        options.quotaCounters
+          ?.adjust(message.request)
+          .catch((error: unknown) => logger.error({ err: error }, 'quota adjustment failed in the primary'));
         return;
     }
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { AiQuotaGate } from '../plugins/ai-quota.js';
 import type { AttachedConsumer, RequestContext } from '../plugins/runtime-plugin.js';
 import type { RequestVars } from '../router/request-vars.js';
 import type { RequestBody } from './request-body.js';
@@ -14,6 +15,7 @@ export class PipelineContext implements RequestContext {
   readonly routeId: string;
   readonly logger: Logger;
   consumer: AttachedConsumer | undefined = undefined;
+  aiQuota: AiQuotaGate | undefined = undefined;
   readonly upstreamHeaders = new Map<string, string | undefined>();
   readonly logFields: Record<string, unknown> = {};
   readonly body: RequestBody;

@@ -102,6 +102,16 @@ export const AiProxyMultiSchema = pluginConfSchema({
   /** Beyond APISIX: `X-AI-Instance` and `X-AI-Attempts` on every response of the route (absent = off). */
   attempt_headers: Type.Optional(Type.Boolean()),
   ...aiTransportProperties,
+  /**
+   * Beyond APISIX (docs/balancing.md "Timeouts"), off when absent: ms from the response headers to the
+   * first body bytes (SSE comments do not count); passing it before anything reached the client fails
+   * the attempt like a timeout (504), so fallback may try the next instance.
+   */
+  first_token_timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Beyond APISIX, off when absent: ms without a byte once the body has started; a 504 or an honest end. */
+  stall_timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Beyond APISIX, off when absent: ms for the whole request across attempts; no attempt starts after it. */
+  request_deadline_ms: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export type AiProxyMultiConf = Static<typeof AiProxyMultiSchema>;
 

@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { type HeaderMap, relayableResponseHeaders } from '../../upstream/headers.js';
 import { classifyTransportError } from '../../upstream/transport-error.js';
 import type { RequestContext } from '../runtime-plugin.js';
+import { AttemptTimers } from './attempt-timers.js';
 import { finalizeUpstreamRequest, type UpstreamRequestDraft } from './auth/finalize-request.js';
 import type { ClientAiRequest } from './client-request.js';
 import type { ProtocolConverter } from './convert/converter.js';
@@ -17,7 +18,7 @@ import {
   recordTimings,
 } from './log-fields.js';
 import type { PreparedAiProxyMulti, PreparedInstance } from './prepare.js';
-import { type AiProtocol, isJsonObject, type JsonObject } from './protocols/protocol.js';
+import { type AiProtocol, isJsonObject, type JsonObject, type TokenUsage } from './protocols/protocol.js';
 import { protocolModule } from './protocols/registry.js';
 import { nativeProtocols } from './providers/provider.js';
 import { type RelayEnd, type RelayInput, readCappedBody, relayWholeResponse } from './relay.js';
@@ -37,7 +38,10 @@ export type AttemptOutcome =
   | { readonly kind: 'upstream-error'; readonly status: number; readonly headers: HeaderMap; readonly body: Buffer };
 
 /** The plugin-wide settings one attempt reads. */
-export type AttemptSettings = Pick<PreparedAiProxyMulti, 'timeoutMs' | 'keepalive' | 'responseLimits' | 'logging'> & {
+export type AttemptSettings = Pick<
+  PreparedAiProxyMulti,
+  'timeoutMs' | 'keepalive' | 'responseLimits' | 'logging' | 'attemptTimeouts'
+> & {
   /** Statuses that take the error path besides 429 and 5xx (`fallback_http_statuses`, §6.1 step 1). */
   readonly errorPathStatuses?: ReadonlySet<number>;
 };
@@ -53,6 +57,10 @@ export interface AttemptInput {
   readonly now: () => number;
   /** Wall-clock milliseconds, for `created` in converted answers; defaults to Date.now. */
   readonly wallClock?: () => number;
+  /** `request_deadline_ms` as a point on the `now` clock: the attempt is aborted when it passes. */
+  readonly deadlineAt?: number | undefined;
+  /** Told the usage of an answered attempt (undefined when it carried none), for ai-rate-limiting. */
+  readonly onUsage?: ((usage: TokenUsage | undefined) => void) | undefined;
 }
 
 /** §6.1 step 1: these statuses take the error path (read whole, nothing relayed yet). */
@@ -145,25 +153,42 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
 
   const startedAt = input.now();
   const elapsedMs = () => input.now() - startedAt;
-  const abort = new ClientGoneSignal();
+  const abort = new UpstreamAbortSignal();
+  let clientGone = false;
   const onClose = () => {
-    if (!ctx.res.writableFinished) abort.abort();
+    if (ctx.res.writableFinished) return;
+    clientGone = true;
+    abort.abort();
   };
   ctx.res.on('close', onClose);
+  // Beyond APISIX (docs/balancing.md "Timeouts"): first token, stall and the request's deadline.
+  const timerSettings = { ...input.settings.attemptTimeouts, deadlineAt: input.deadlineAt };
+  const timers = new AttemptTimers(timerSettings, {
+    now: input.now,
+    onExpire(error) {
+      ctx.logger.warn(
+        { instance: instance.name, route_id: ctx.routeId },
+        `aborting AI request: ${error.limit} exceeded; duration_ms=${Math.floor(elapsedMs())}`,
+      );
+      abort.abort();
+    },
+  });
   const facts: AttemptFacts = { upstreamBody: undefined, usage: undefined, hasToolCalls: false, text: undefined };
   try {
-    return await exchange(input, plan, { signal: abort, elapsedMs, isClientGone: () => abort.aborted }, facts);
+    return await exchange(input, plan, { signal: abort, elapsedMs, isClientGone: () => clientGone, timers }, facts);
   } finally {
+    timers.stop();
     ctx.res.off('close', onClose);
     recordLoggingEntries(ctx.logFields, input.settings.logging, { request, facts });
   }
 }
 
 /**
- * Aborts the upstream request when the client goes away. undici accepts an EventEmitter with
- * `aborted` as its `signal`; an AbortController per request cost about 2% of the proxy's CPU.
+ * Aborts the upstream request when the client goes away or a timeout of ours passes. undici accepts an
+ * EventEmitter with `aborted` as its `signal`; an AbortController per request cost about 2% of the
+ * proxy's CPU.
  */
-class ClientGoneSignal extends EventEmitter {
+class UpstreamAbortSignal extends EventEmitter {
   aborted = false;
 
   abort(): void {
@@ -177,6 +202,7 @@ interface AttemptClock {
   readonly signal: EventEmitter;
   readonly elapsedMs: () => number;
   readonly isClientGone: () => boolean;
+  readonly timers: AttemptTimers;
 }
 
 /** The finished upstream request: converted and shaped body, headers, provider steps (§4.3–§4.9, §5.4). */
@@ -234,6 +260,7 @@ async function exchange(
   } catch (error) {
     recordTimings(ctx.logFields, { responseMs: attempt.elapsedMs() });
     if (attempt.isClientGone()) return { kind: 'client-gone' };
+    if (attempt.timers.expired !== undefined) return failed(attempt.timers.expired);
     ctx.logger.warn({ err: error, instance: instance.name }, `failed to send request to LLM server: ${String(error)}`);
     return failed(classifyTransportError(error, 'send'));
   }
@@ -251,16 +278,19 @@ async function exchange(
     collectText: settings.logging.payloads,
     elapsedMs: attempt.elapsedMs,
     isClientGone: attempt.isClientGone,
+    watch: attempt.timers,
     warn: (message) => ctx.logger.warn({ instance: instance.name, route_id: ctx.routeId }, message),
   };
   if (isErrorPathStatus(response.statusCode, settings.errorPathStatuses))
     return readErrorPath(relayInput, attempt, ctx);
+  attempt.timers.responseStarted();
 
   // §6.1 step 3: the upstream's content type decides, whatever the client asked for.
   const framing = streamFramingOf(String(response.headers['content-type'] ?? ''));
   const result =
     framing === undefined ? await relayWholeResponse(relayInput) : await relayEventStream(relayInput, framing);
   recordResponseFacts(ctx.logFields, result, facts);
+  input.onUsage?.(result.usage);
   recordTimings(ctx.logFields, { firstTokenMs: result.firstTokenMs, responseMs: attempt.elapsedMs() });
   return result.end;
 }
@@ -280,7 +310,8 @@ async function readErrorPath(input: RelayInput, attempt: AttemptClock, ctx: Requ
     body = await readCappedBody(input);
   } catch (error) {
     recordTimings(ctx.logFields, { responseMs: attempt.elapsedMs() });
-    return attempt.isClientGone() ? { kind: 'client-gone' } : failed(classifyTransportError(error, 'read'));
+    if (attempt.isClientGone()) return { kind: 'client-gone' };
+    return failed(attempt.timers.expired ?? classifyTransportError(error, 'read'));
   }
   recordTimings(ctx.logFields, { firstTokenMs: attempt.elapsedMs(), responseMs: attempt.elapsedMs() });
   if (body instanceof SwitchboardError) return failed(body);

@@ -1,10 +1,9 @@
 import {
-  ALWAYS_AVAILABLE,
   type AttemptVerdict,
   type FallbackEvent,
   type FallbackResult,
-  type InstanceAvailability,
   type PickGates,
+  pickAvailable,
   resolveHashKey,
   runFallbackLoop,
   SwitchboardError,
@@ -13,6 +12,8 @@ import type { InstanceHealthBoard } from '../../health/health-board.js';
 import { passiveObservationOf } from '../../health/passive-observation.js';
 import type { RequestContext, RuntimePlugin } from '../runtime-plugin.js';
 import { type AttemptOutcome, runAttempt } from './attempt.js';
+import { AttemptQuota, answerQuotaStop } from './attempt-quota.js';
+import { AttemptTimeoutError, endedByDeadline, requestDeadline } from './attempt-timers.js';
 import { createProviderAuthRuntime, type ProviderEnv } from './auth/provider-auth-runtime.js';
 import { readClientAiRequest } from './client-request.js';
 import type { AiProxyMultiConf } from './conf.js';
@@ -24,10 +25,11 @@ import {
   type PreparedSelection,
   prepareAiProxyMulti,
 } from './prepare.js';
+import { estimateRequestTokens } from './quota-estimate.js';
 import { requestUpstreamHeaders } from './upstream-headers.js';
 
 export interface AiProxyMultiDeps {
-  /** Draws each picker's random start, at prepare time only. */
+  /** Draws each picker's random start (at prepare time) and a multi-address instance's address per request. */
   readonly random: () => number;
   /** Monotonic milliseconds, for time to first token and upstream response time. */
   readonly now: () => number;
@@ -37,8 +39,6 @@ export interface AiProxyMultiDeps {
   readonly wallClock?: (() => number) | undefined;
   /** The node's instance health (active probes, passive observations); everything healthy when absent. */
   readonly health?: InstanceHealthBoard | undefined;
-  /** The `rate_limiting` strategy's dry-run check (§2.7, §9.1); the token-quota work fills it in. */
-  readonly availability?: InstanceAvailability<RequestContext> | undefined;
 }
 
 /** An attempt that failed before any byte reached the client: fallback may still replace it (§3.2). */
@@ -84,6 +84,12 @@ function finishAttempt(ctx: RequestContext, instanceName: string, outcome: Attem
         { instance: instanceName, code: outcome.error.code },
         `AI stream broken after the first byte: ${outcome.error.message}`,
       );
+      // Beyond APISIX: the access line says the stream failed, and on which instance.
+      ctx.logFields.ai_stream_error = {
+        instance: instanceName,
+        code: outcome.error.code,
+        message: outcome.error.message,
+      };
       return;
     case 'failed':
       writeGatewayError(
@@ -121,6 +127,9 @@ function answer(ctx: RequestContext, result: FallbackResult<AttemptOutcome, Fail
     case 'exhausted':
       finishAttempt(ctx, result.instance, result.failed.failure, 502);
       return;
+    case 'deadline':
+      writeGatewayError(ctx.res, new AttemptTimeoutError('request_deadline_ms'));
+      return;
   }
 }
 
@@ -139,6 +148,7 @@ function logFallbackEvent(ctx: RequestContext, event: FallbackEvent): void {
       return;
     case 'max-retries':
     case 'slow-failure':
+    case 'deadline':
       ctx.logger.warn({ instance: event.instance }, event.message);
       return;
     case 'pick-failed':
@@ -165,14 +175,9 @@ function requestHashKey(ctx: RequestContext, selection: PreparedSelection): stri
 }
 
 /** What the pick loop consults for this request (§2.6, §2.7), with APISIX's warn line per skipped instance. */
-function pickGates(
-  ctx: RequestContext,
-  selection: PreparedSelection,
-  availability: InstanceAvailability<RequestContext>,
-): PickGates {
+function pickGates(ctx: RequestContext, selection: PreparedSelection): PickGates {
   return {
     health: selection.health,
-    isAvailable: selection.fallback.rateLimiting ? (name) => availability.isAvailable(ctx, name) : undefined,
     onSkip: (name, reason) =>
       ctx.logger.warn(
         { instance: name },
@@ -198,7 +203,6 @@ export function createAiProxyMultiPlugin(
 ): RuntimePlugin<AiProxyMultiConf, PreparedAiProxyMulti> {
   // One per plugin instance (per worker): GCP tokens outlive config changes.
   const providerAuth = createProviderAuthRuntime({ env: deps.providerEnv, wallClock: deps.wallClock });
-  const availability = deps.availability ?? ALWAYS_AVAILABLE;
   const wallClock = deps.wallClock ?? Date.now;
   return {
     name: 'ai-proxy-multi',
@@ -214,11 +218,27 @@ export function createAiProxyMultiPlugin(
 
       const requestHeaders = requestUpstreamHeaders(ctx);
       const hashKey = requestHashKey(ctx, prepared);
-      const gates = pickGates(ctx, prepared, availability);
+      const gates = pickGates(ctx, prepared);
+      const quota =
+        ctx.aiQuota === undefined ? undefined : new AttemptQuota(ctx.aiQuota, estimateRequestTokens(request));
       if (prepared.attemptHeaders) ctx.res.setHeader('x-ai-attempts', '0');
+      const deadline = requestDeadline(prepared.requestDeadlineMs, deps.now);
       const result = await runFallbackLoop<AttemptOutcome, FailedOutcome>({
         policy: prepared.fallback,
-        pick: (tried) => prepared.balancer.pick({ tried, hashKey }, gates),
+        deadlinePassed: deadline.passed,
+        pick: async (tried) => {
+          // §2.7, §9.1: with the `rate_limiting` strategy an exhausted instance is skipped; without it
+          // only the first pick is checked and an exhausted one rejects the request.
+          const picked = await pickAvailable(
+            prepared.balancer,
+            { tried, hashKey },
+            gates,
+            quota?.gateFor(prepared.fallback.rateLimiting),
+          );
+          if (picked.kind === 'picked') return picked.name;
+          if (picked.kind === 'stopped') quota?.stopWith(picked.stop);
+          return undefined;
+        },
         now: deps.now,
         onEvent: (event) => logFallbackEvent(ctx, event),
         async attempt(name, attempt) {
@@ -237,15 +257,19 @@ export function createAiProxyMultiPlugin(
             requestHeaders,
             now: deps.now,
             wallClock,
+            deadlineAt: deadline.at,
+            onUsage: quota === undefined ? undefined : (usage) => quota.answered(name, usage),
           });
+          quota?.finished(name);
           const passive = prepared.passiveHealth;
           const observation = passive === undefined ? undefined : passiveObservationOf(outcome, wallClock());
-          if (passive !== undefined && observation !== undefined)
+          if (passive !== undefined && observation !== undefined && !endedByDeadline(outcome))
             passive.board.report(passive.keys.get(name) ?? name, observation);
           return verdictOf(ctx, outcome);
         },
       });
-      answer(ctx, result);
+      if (quota?.stop !== undefined) answerQuotaStop(ctx, quota.stop);
+      else answer(ctx, result);
       return 'handled';
     },
   };

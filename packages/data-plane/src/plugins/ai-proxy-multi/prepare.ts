@@ -8,9 +8,11 @@ import {
 } from '@switchboard/core';
 import type { Dispatcher } from 'undici';
 import { type InstanceHealthBoard, instanceHealthKey, NO_HEALTH_BOARD } from '../../health/health-board.js';
+import { scopeWithHealthyTargets } from '../../health/target-dispatch.js';
 import type { PrepareScope } from '../runtime-plugin.js';
 import { prepareRequestFinalizer, type RequestFinalizer } from './auth/finalize-request.js';
 import type { ProviderAuthRuntime } from './auth/provider-auth-runtime.js';
+import { prepareWithSecretRefs } from './auth/secret-refs.js';
 import type { AiProxyMultiConf, AiProxyMultiInstanceConf } from './conf.js';
 import { type PassthroughTarget, resolvePassthroughTarget, resolveUpstreamLocation } from './endpoint.js';
 import type { LlmLogging } from './log-fields.js';
@@ -77,6 +79,13 @@ export interface PreparedAiProxyMulti extends PreparedSelection {
   readonly keepalive: boolean;
   /** `max_response_bytes`, `max_stream_duration_ms` (§6.2, §6.3). */
   readonly responseLimits: ResponseLimits;
+  /** Beyond APISIX: `first_token_timeout_ms` and `stall_timeout_ms` per attempt (attempt-timers.ts); undefined = off. */
+  readonly attemptTimeouts: {
+    readonly firstTokenTimeoutMs: number | undefined;
+    readonly stallTimeoutMs: number | undefined;
+  };
+  /** Beyond APISIX: `request_deadline_ms`, across the attempts of one request; undefined = off. */
+  readonly requestDeadlineMs: number | undefined;
   /** `logging` (§8.2), defaulted. */
   readonly logging: LlmLogging;
 }
@@ -217,7 +226,14 @@ export function prepareAiProxyMulti(
   },
 ): PreparedAiProxyMulti {
   const instances = new Map(
-    conf.instances.map((instance) => [instance.name, prepareInstance(instance, conf, scope, deps.providerAuth)]),
+    conf.instances.map((instance) => [
+      instance.name,
+      // §1.5: `$env://` references in `auth` resolve here; one that does not disables only its instance.
+      prepareWithSecretRefs(instance, { env: deps.providerAuth.env, scope }, (resolved) =>
+        // §2.10: a checked instance connects to one healthy address of its host per request.
+        prepareInstance(resolved, conf, scopeWithHealthyTargets(scope, resolved, deps), deps.providerAuth),
+      ),
+    ]),
   );
   return {
     ...prepareSelection(conf, scope.holderKey, deps),
@@ -226,6 +242,8 @@ export function prepareAiProxyMulti(
     timeoutMs: conf.timeout,
     keepalive: conf.keepalive,
     responseLimits: { maxResponseBytes: conf.max_response_bytes, maxStreamDurationMs: conf.max_stream_duration_ms },
+    attemptTimeouts: { firstTokenTimeoutMs: conf.first_token_timeout_ms, stallTimeoutMs: conf.stall_timeout_ms },
+    requestDeadlineMs: conf.request_deadline_ms,
     logging: { summaries: conf.logging?.summaries === true, payloads: conf.logging?.payloads === true },
   };
 }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { SwitchboardError } from '@switchboard/core';
 import type { HeaderMap } from '../../upstream/headers.js';
 import { classifyTransportError } from '../../upstream/transport-error.js';
+import type { BodyWatch } from './attempt-timers.js';
 import type { ProtocolConverter } from './convert/converter.js';
 import type { AiProtocol, TokenUsage } from './protocols/protocol.js';
 import { streamLimitError } from './sse/stream-limits.js';
@@ -52,27 +53,33 @@ export interface RelayInput {
   readonly collectText: boolean;
   readonly elapsedMs: () => number;
   readonly isClientGone: () => boolean;
+  /** The attempt's first-token, stall and deadline timers (attempt-timers.ts): told of every chunk. */
+  readonly watch: BodyWatch;
   /** Operational warnings: caps hit (§8.3 wording), event parsing problems. */
   readonly warn: (message: string) => void;
 }
 
 const NO_FACTS = { usage: undefined, hasToolCalls: false, text: undefined } as const;
 
-/** A failed read of the upstream body: the client left, or a transport error (§3.2). */
-export function readFailure(error: unknown, input: Pick<RelayInput, 'isClientGone'>): RelayEnd {
-  return input.isClientGone()
-    ? { kind: 'client-gone' }
-    : { kind: 'failed', error: classifyTransportError(error, 'read') };
+/**
+ * A failed read of the upstream body: the client left, one of the attempt's timeouts aborted it, or a
+ * transport error (§3.2).
+ */
+export function readFailure(error: unknown, input: Pick<RelayInput, 'isClientGone' | 'watch'>): RelayEnd {
+  if (input.isClientGone()) return { kind: 'client-gone' };
+  return { kind: 'failed', error: input.watch.expired ?? classifyTransportError(error, 'read') };
 }
 
 /** A whole body, or how many bytes were read when it passed `maxBytes` (the body is then destroyed). */
 export async function readBoundedBody(
   body: Readable,
   maxBytes: number | undefined,
+  watch?: BodyWatch,
 ): Promise<{ readonly bytes: Buffer } | { readonly tooLargeAfter: number }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
+    watch?.chunk();
     size += (chunk as Buffer).length;
     if (maxBytes !== undefined && size > maxBytes) {
       body.destroy();
@@ -89,7 +96,7 @@ export async function readBoundedBody(
  * `max_response_bytes exceeded` failure, with APISIX's log line.
  */
 export async function readCappedBody(
-  input: Pick<RelayInput, 'body' | 'contentLength' | 'limits' | 'warn'>,
+  input: Pick<RelayInput, 'body' | 'contentLength' | 'limits' | 'warn' | 'watch'>,
 ): Promise<Buffer | SwitchboardError> {
   const max = input.limits.maxResponseBytes;
   if (max !== undefined && input.contentLength !== undefined && input.contentLength > max) {
@@ -97,7 +104,7 @@ export async function readCappedBody(
     input.warn(`aborting AI response: Content-Length ${input.contentLength} exceeds max_response_bytes ${max}`);
     return streamLimitError('max_response_bytes');
   }
-  const read = await readBoundedBody(input.body, max);
+  const read = await readBoundedBody(input.body, max, input.watch);
   if ('bytes' in read) return read.bytes;
   input.warn(`aborting AI response: body size exceeds max_response_bytes ${max} (read ${read.tooLargeAfter} bytes)`);
   return streamLimitError('max_response_bytes');

@@ -18,6 +18,8 @@ export function streamFramingOf(contentType: string): StreamFraming | undefined 
 export interface StreamEventSource {
   /** Feeds a copy of the bytes just read; calls `onEvent` for every event they complete. */
   push(chunk: Buffer): void;
+  /** At the end of the stream: an incomplete trailing event is discarded with a warning (§6.3 step 3). */
+  end(): void;
 }
 
 /** §6.3 step 5: a partial event larger than this is dropped from parsing (never from the stream). */
@@ -37,11 +39,20 @@ export function createStreamEventSource(
   handlers: { readonly onEvent: (event: SseEvent) => void; readonly onProblem: (message: string) => void },
 ): StreamEventSource {
   if (framing === 'sse') {
-    return createSseEventSplitter({
+    const splitter = createSseEventSplitter({
       maxPendingChars: MAX_PENDING_SSE_CHARS,
       onEvent: handlers.onEvent,
       onOverflow: () => handlers.onProblem('SSE event larger than 1 MiB dropped from usage parsing'),
     });
+    return {
+      // The splitter keeps its state in a closure: its `push` needs no `this`.
+      push: splitter.push,
+      end() {
+        const leftover = splitter.end();
+        if (leftover > 0)
+          handlers.onProblem(`incomplete SSE event at the end of the stream discarded (${leftover} characters)`);
+      },
+    };
   }
   const decoder = createEventStreamDecoder();
   let broken = false;
@@ -59,6 +70,12 @@ export function createStreamEventSource(
         broken = true;
         handlers.onProblem(`AWS EventStream framing error, usage parsing stopped: ${error.message}`);
       }
+    },
+    end() {
+      if (!broken && decoder.bufferedBytes > 0)
+        handlers.onProblem(
+          `incomplete AWS EventStream message at the end of the stream discarded (${decoder.bufferedBytes} bytes)`,
+        );
     },
   };
 }

@@ -7,6 +7,11 @@ export interface SseEvent {
 export interface SseEventSplitter {
   /** Feeds a copy of the bytes just relayed; calls `onEvent` for every event they complete. */
   push(chunk: Uint8Array): void;
+  /**
+   * At the end of the stream: the characters of an incomplete trailing event, which are discarded
+   * (§6.3 step 3); 0 when the stream ended on an event boundary or with blank lines only.
+   */
+  end(): number;
 }
 
 const EVENT_BOUNDARY = /\r?\n\r?\n/g;
@@ -59,6 +64,11 @@ export function createSseEventSplitter(options: {
         pending = '';
         options.onOverflow?.();
       }
+    },
+    end() {
+      const leftover = (pending + decoder.decode()).trim();
+      pending = '';
+      return leftover.length;
     },
   };
 }
