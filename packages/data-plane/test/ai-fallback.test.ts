@@ -115,7 +115,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
               : options.skippable
                 ? { kind: 'skip' }
                 : { kind: 'stop', stop: { kind: 'rejected', instance: name, status: 503, message: undefined } },
-          settle: () => {},
+          settle: async () => {},
           release: () => {},
         };
         return undefined;

@@ -43,8 +43,11 @@ export interface AiQuotaGate {
     instance: string,
     options: { readonly check: boolean; readonly skippable: boolean; readonly estimate: TokenEstimate },
   ): Promise<AvailabilityVerdict<QuotaStop> & { readonly ticket?: QuotaTicket }>;
-  /** The attempt answered: charge its usage (the estimate when it had none) and give back the rest. */
-  settle(ticket: QuotaTicket, usage: QuotaUsage | undefined): void;
+  /**
+   * The attempt answered: charge its usage (the estimate when it had none) and give back the rest.
+   * Resolves once the counters took it (never rejects: a failure is logged).
+   */
+  settle(ticket: QuotaTicket, usage: QuotaUsage | undefined): Promise<void>;
   /** The attempt failed before answering: give the reservation back. */
   release(ticket: QuotaTicket): void;
 }

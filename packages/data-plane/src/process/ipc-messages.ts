@@ -32,6 +32,8 @@ export type PrimaryMessage =
   | { readonly sb: 'health'; readonly snapshot: HealthSnapshot }
   /** The answer to a worker's `quota-reserve` (ai-rate-limiting `local` counters live in the primary). */
   | { readonly sb: 'quota-reserved'; readonly id: number; readonly reservation: QuotaReservation }
+  /** The answer to a worker's `quota-adjust`: the node's counters took it. */
+  | { readonly sb: 'quota-adjusted'; readonly id: number }
   | { readonly sb: 'shutdown' };
 
 export type WorkerMessage =
@@ -47,10 +49,10 @@ export type WorkerMessage =
   | { readonly sb: 'passive-health'; readonly key: string; readonly observation: PassiveObservation }
   /** ai-rate-limiting `local` policy: reserve on the node's counters; answered with `quota-reserved`. */
   | { readonly sb: 'quota-reserve'; readonly id: number; readonly request: QuotaReserveRequest }
-  | { readonly sb: 'quota-adjust'; readonly request: QuotaAdjustRequest };
+  | { readonly sb: 'quota-adjust'; readonly id: number; readonly request: QuotaAdjustRequest };
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
-  return hasTag(value, ['init', 'snapshot', 'changes', 'health', 'quota-reserved', 'shutdown']);
+  return hasTag(value, ['init', 'snapshot', 'changes', 'health', 'quota-reserved', 'quota-adjusted', 'shutdown']);
 }
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

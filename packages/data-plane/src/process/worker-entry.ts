@@ -84,6 +84,7 @@ function runWorker(): void {
         health.apply(message.snapshot);
         return;
       case 'quota-reserved':
+      case 'quota-adjusted':
         quotaCounters.deliver(message);
         return;
       case 'shutdown':

@@ -144,11 +144,16 @@ export function startWorkerSupervisor(options: WorkerSupervisorOptions): WorkerS
         );
         return;
       }
-      case 'quota-adjust':
-        options.quotaCounters
-          ?.adjust(message.request)
-          .catch((error: unknown) => logger.error({ err: error }, 'quota adjustment failed in the primary'));
+      case 'quota-adjust': {
+        const counters = options.quotaCounters;
+        if (counters === undefined) return;
+        const { id } = message;
+        counters.adjust(message.request).then(
+          () => send(slot, { sb: 'quota-adjusted', id }),
+          (error: unknown) => logger.error({ err: error }, 'quota adjustment failed in the primary'),
+        );
         return;
+      }
     }
   }
 

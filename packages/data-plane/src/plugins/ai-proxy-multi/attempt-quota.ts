@@ -15,7 +15,6 @@ export class AttemptQuota {
   stop: QuotaStop | undefined;
   private admitted = 0;
   private readonly tickets = new Map<string, QuotaTicket>();
-  private readonly answers = new Map<string, TokenUsage | undefined>();
 
   constructor(
     private readonly gate: AiQuotaGate,
@@ -46,22 +45,24 @@ export class AttemptQuota {
     this.stop = stop;
   }
 
-  /** The attempt on `instance` got an answer (usage undefined when it carried none). */
-  answered(instance: string, usage: TokenUsage | undefined): void {
-    this.answers.set(instance, usage);
+  /**
+   * The attempt on `instance` got an answer (usage undefined when it carried none): settle its
+   * reservation. Called before the response ends, so the client's next request sees the settled
+   * counter; a second call for the same attempt does nothing.
+   */
+  answered(instance: string, usage: TokenUsage | undefined): Promise<void> | undefined {
+    const ticket = this.tickets.get(instance);
+    if (ticket === undefined) return undefined;
+    this.tickets.delete(instance);
+    return this.gate.settle(ticket, usage === undefined ? undefined : quotaUsageOf(usage));
   }
 
-  /** The attempt on `instance` is over: settle what it answered, or give its reservation back. */
+  /** The attempt on `instance` is over: a reservation it did not settle by answering is given back. */
   finished(instance: string): void {
     const ticket = this.tickets.get(instance);
     if (ticket === undefined) return;
     this.tickets.delete(instance);
-    if (!this.answers.has(instance)) {
-      this.gate.release(ticket);
-      return;
-    }
-    const usage = this.answers.get(instance);
-    this.gate.settle(ticket, usage === undefined ? undefined : quotaUsageOf(usage));
+    this.gate.release(ticket);
   }
 }
 

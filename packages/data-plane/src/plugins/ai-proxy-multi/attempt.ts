@@ -59,8 +59,11 @@ export interface AttemptInput {
   readonly wallClock?: () => number;
   /** `request_deadline_ms` as a point on the `now` clock: the attempt is aborted when it passes. */
   readonly deadlineAt?: number | undefined;
-  /** Told the usage of an answered attempt (undefined when it carried none), for ai-rate-limiting. */
-  readonly onUsage?: ((usage: TokenUsage | undefined) => void) | undefined;
+  /**
+   * Told the usage of an answered attempt (undefined when it carried none), for ai-rate-limiting; awaited
+   * before the client's response ends when the relay ends it, so the quota is settled first.
+   */
+  readonly onUsage?: ((usage: TokenUsage | undefined) => Promise<void> | undefined) | undefined;
 }
 
 /** §6.1 step 1: these statuses take the error path (read whole, nothing relayed yet). */
@@ -280,6 +283,7 @@ async function exchange(
     isClientGone: attempt.isClientGone,
     watch: attempt.timers,
     warn: (message) => ctx.logger.warn({ instance: instance.name, route_id: ctx.routeId }, message),
+    beforeEnd: input.onUsage,
   };
   if (isErrorPathStatus(response.statusCode, settings.errorPathStatuses))
     return readErrorPath(relayInput, attempt, ctx);
@@ -290,7 +294,8 @@ async function exchange(
   const result =
     framing === undefined ? await relayWholeResponse(relayInput) : await relayEventStream(relayInput, framing);
   recordResponseFacts(ctx.logFields, result, facts);
-  input.onUsage?.(result.usage);
+  // Already told before the response ended, unless the client went away or the relay failed first.
+  await input.onUsage?.(result.usage);
   recordTimings(ctx.logFields, { firstTokenMs: result.firstTokenMs, responseMs: attempt.elapsedMs() });
   return result.end;
 }

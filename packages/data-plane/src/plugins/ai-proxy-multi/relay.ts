@@ -57,6 +57,11 @@ export interface RelayInput {
   readonly watch: BodyWatch;
   /** Operational warnings: caps hit (§8.3 wording), event parsing problems. */
   readonly warn: (message: string) => void;
+  /**
+   * Awaited with the answer's usage just before the client's response ends, so a token quota is settled
+   * before the client can send its next request (ai-rate-limiting, reserve-then-settle).
+   */
+  readonly beforeEnd?: ((usage: TokenUsage | undefined) => Promise<void> | undefined) | undefined;
 }
 
 const NO_FACTS = { usage: undefined, hasToolCalls: false, text: undefined } as const;
@@ -138,6 +143,8 @@ export async function relayWholeResponse(input: RelayInput): Promise<RelayResult
   if (input.converter !== undefined && parsed !== undefined) {
     out = Buffer.from(JSON.stringify(input.converter.convertResponse(input.status, parsed)));
   }
+  if (input.res.destroyed) return { end: { kind: 'client-gone' }, firstTokenMs, ...facts };
+  await input.beforeEnd?.(facts.usage);
   if (input.res.destroyed) return { end: { kind: 'client-gone' }, firstTokenMs, ...facts };
   input.res.writeHead(input.status, { ...input.headers, 'content-length': String(out.length) });
   input.res.end(out);

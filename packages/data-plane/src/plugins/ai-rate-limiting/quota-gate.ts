@@ -91,9 +91,9 @@ export class RequestQuotaGate implements AiQuotaGate {
     return { kind: 'use', ticket };
   }
 
-  settle(ticket: QuotaTicket, usage: QuotaUsage | undefined): void {
+  settle(ticket: QuotaTicket, usage: QuotaUsage | undefined): Promise<void> {
     const own = this.own(ticket);
-    if (own === undefined) return;
+    if (own === undefined) return Promise.resolve();
     let cost: number;
     if (usage !== undefined) cost = this.prepared.costOf(usage);
     else {
@@ -101,7 +101,7 @@ export class RequestQuotaGate implements AiQuotaGate {
         this.prepared.logger.error({ instance: own.instance }, 'failed to get token usage for llm service');
       cost = own.estimate;
     }
-    this.adjustAll(own.reservations, (reservation) => cost - reservation.amount);
+    return this.adjustAll(own.reservations, (reservation) => cost - reservation.amount);
   }
 
   release(ticket: QuotaTicket): void {
@@ -117,25 +117,29 @@ export class RequestQuotaGate implements AiQuotaGate {
   }
 
   private giveBack(reservations: readonly CounterReservation[]): void {
-    this.adjustAll(reservations, (reservation) => -reservation.amount);
+    void this.adjustAll(reservations, (reservation) => -reservation.amount);
   }
 
   private adjustAll(
     reservations: readonly CounterReservation[],
     deltaOf: (reservation: CounterReservation) => number,
-  ): void {
+  ): Promise<void> {
+    const adjusted: Promise<void>[] = [];
     for (const reservation of reservations) {
       const delta = deltaOf(reservation);
       if (delta === 0) continue;
-      this.prepared.store
-        .adjust({ key: reservation.key, windowMs: reservation.windowMs, delta, windowId: reservation.windowId })
-        .catch((error: unknown) =>
-          this.prepared.logger.warn(
-            { err: error, key: reservation.key, delta },
-            'ai-rate-limiting could not settle a reservation; the counter keeps the estimate',
+      adjusted.push(
+        this.prepared.store
+          .adjust({ key: reservation.key, windowMs: reservation.windowMs, delta, windowId: reservation.windowId })
+          .catch((error: unknown) =>
+            this.prepared.logger.warn(
+              { err: error, key: reservation.key, delta },
+              'ai-rate-limiting could not settle a reservation; the counter keeps the estimate',
+            ),
           ),
-        );
+      );
     }
+    return adjusted.length === 0 ? Promise.resolve() : Promise.all(adjusted).then(() => undefined);
   }
 
   /** The counters `instance` must pass for this request; an error when a variable limit did not resolve. */

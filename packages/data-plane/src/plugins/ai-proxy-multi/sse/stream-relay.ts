@@ -97,11 +97,11 @@ class StreamRelay {
         if (this.input.isClientGone()) return this.result({ kind: 'client-gone' });
       }
     } catch (error) {
-      if (this.caps.hit === undefined) return this.result(this.readFailed(error));
+      if (this.caps.hit === undefined) return this.result(await this.readFailed(error));
     } finally {
       this.caps.stop();
     }
-    return this.result(this.caps.hit === undefined ? this.complete() : this.capped());
+    return this.result(this.caps.hit === undefined ? await this.complete() : await this.capped());
   }
 
   /** A chunk of SSE comments only, before the first token: not the first token, sent ahead of it. */
@@ -149,7 +149,7 @@ class StreamRelay {
   }
 
   /** The upstream ended: close the client stream (a converter may add its closing events). */
-  private complete(): RelayEnd {
+  private async complete(): Promise<RelayEnd> {
     const { converter, res } = this.input;
     this.source?.end();
     const tail = converter?.endStream() ?? '';
@@ -158,34 +158,37 @@ class StreamRelay {
     }
     if (this.completion?.finished === false) return this.endedEarly();
     if (!this.sent) this.startResponse();
+    await this.input.beforeEnd?.(this.observer.usage);
     res.end(tail);
     return { kind: 'relayed' };
   }
 
   /** The body ended cleanly but the answer did not (no `[DONE]` nor finish reason, no terminal event). */
-  private endedEarly(): RelayEnd {
+  private endedEarly(): Promise<RelayEnd> {
     this.input.warn('AI stream ended without the end of the answer (no [DONE], finish reason or terminal event)');
     const error = new SwitchboardError('SB_ERR_UPSTREAM_CONNECT', ENDED_EARLY_MESSAGE);
-    return this.sent ? this.endBroken(error) : { kind: 'failed', error };
+    return this.sent ? this.endBroken(error) : Promise.resolve({ kind: 'failed', error });
   }
 
-  private capped(): RelayEnd {
+  private capped(): Promise<RelayEnd> {
     const limit = this.caps.hit ?? 'max_response_bytes';
     this.input.body.destroy();
     this.input.warn(
       `aborting AI stream: ${limit} exceeded; bytes=${this.caps.received} duration_ms=${Math.floor(this.input.elapsedMs())}`,
     );
     const error = streamLimitError(limit);
-    return this.sent ? this.endBroken(error) : { kind: 'failed', error };
+    return this.sent ? this.endBroken(error) : Promise.resolve({ kind: 'failed', error });
   }
 
-  private readFailed(error: unknown): RelayEnd {
+  private async readFailed(error: unknown): Promise<RelayEnd> {
     const end = readFailure(error, this.input);
     return end.kind === 'failed' && this.sent ? this.endBroken(end.error) : end;
   }
 
   /** Ends a stream under way with the client protocol's error event, or cuts it when it has none. */
-  private endBroken(error: SwitchboardError): RelayEnd {
+  private async endBroken(error: SwitchboardError): Promise<RelayEnd> {
+    // The tokens streamed so far count against the quota (the estimate when the stream had no usage).
+    await this.input.beforeEnd?.(this.observer.usage);
     const event = this.input.client.streamErrorEvent(error);
     if (event === undefined) this.input.res.destroy();
     else this.input.res.end(event);
