@@ -6,6 +6,7 @@ import { aiInstance, aiRoute, CHAT_BODY } from './support/ai-routes.js';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { type HttpResult, headerOf, httpRequest } from './support/http.js';
 import { pollUntil } from './support/poll.js';
+import { putRouteAndAwaitReplicas } from './support/put-route.js';
 import type { SwitchboardNode } from './support/switchboard.js';
 
 /**
@@ -107,25 +108,15 @@ describe('streaming faults through three data-plane replicas', { timeout: 120_00
   /** PUTs a route with a fresh URI and waits until every replica serves it; resolves the path. */
   async function putRoute(pluginFields: Record<string, unknown>): Promise<string> {
     routeSeq += 1;
-    const uri = `/streams/${routeSeq}`;
     const route = aiRoute({
-      uri,
+      uri: `/streams/${routeSeq}`,
       pluginFields,
       instances: [
         { ...aiInstance({ name: 'a', endpoint: mockA.url }), priority: 1 },
         aiInstance({ name: 'b', endpoint: mockB.url }),
       ],
     });
-    const response = await cluster.admin.put(`/routes/${routeSeq}`, route);
-    assert.ok(response.status === 201 || response.status === 200, response.text);
-    // `{}` matches no AI protocol: a 400 from the gateway proves the route is loaded, and reaches no mock.
-    for (const proxyUrl of cluster.proxyUrls) {
-      await pollUntil(async () => (await httpRequest(`${proxyUrl}${uri}`, { body: {} })).status === 400, {
-        timeoutMs: 10_000,
-        description: `${uri} on ${proxyUrl}`,
-      });
-    }
-    return uri;
+    return putRouteAndAwaitReplicas(cluster, String(routeSeq), route);
   }
 
   const proxy = (index: number) => cluster.proxyUrls[index] ?? '';

@@ -5,6 +5,7 @@ import { aiInstance, aiRoute, CHAT_BODY } from './support/ai-routes.js';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { type HttpResult, headerOf, httpRequest } from './support/http.js';
 import { pollUntil } from './support/poll.js';
+import { putRouteAndAwaitReplicas } from './support/put-route.js';
 
 /**
  * Fault scenarios of issue 4 through two data-plane replicas against etcd (ai-proxy-multi.md §3,
@@ -41,25 +42,15 @@ describe('fallback fault scenarios through two data-plane replicas', { timeout: 
     instances?: Record<string, unknown>[],
   ): Promise<string> {
     routeSeq += 1;
-    const uri = `/fallback/${routeSeq}`;
     const route = aiRoute({
-      uri,
+      uri: `/fallback/${routeSeq}`,
       pluginFields,
       instances: instances ?? [
         { ...aiInstance({ name: 'a', endpoint: mockA.url }), priority: 1 },
         aiInstance({ name: 'b', endpoint: mockB.url }),
       ],
     });
-    const response = await cluster.admin.put(`/routes/${routeSeq}`, route);
-    assert.ok(response.status === 201 || response.status === 200, response.text);
-    // `{}` matches no AI protocol: a 400 from the gateway proves the route is loaded, and reaches no mock.
-    for (const proxyUrl of cluster.proxyUrls) {
-      await pollUntil(async () => (await httpRequest(`${proxyUrl}${uri}`, { body: {} })).status === 400, {
-        timeoutMs: 10_000,
-        description: `${uri} on ${proxyUrl}`,
-      });
-    }
-    return uri;
+    return putRouteAndAwaitReplicas(cluster, String(routeSeq), route);
   }
 
   const chat = (proxyUrl: string, uri: string): Promise<HttpResult> =>

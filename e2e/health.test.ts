@@ -5,6 +5,7 @@ import { aiInstance, aiRoute, CHAT_BODY } from './support/ai-routes.js';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { headerOf, httpRequest } from './support/http.js';
 import { pollUntil } from './support/poll.js';
+import { putRouteAndAwaitReplicas } from './support/put-route.js';
 
 /**
  * Active health checks through two data-plane replicas against etcd (ai-proxy-multi.md §2.5, §2.6, §7):
@@ -47,19 +48,9 @@ describe('active health checks through two data-plane replicas', { timeout: 120_
     mocks.set(name, await startMockLlm({ name, port: mock(name).port }));
   }
 
-  async function putRoute(id: string, route: Record<string, unknown>): Promise<void> {
-    const response = await cluster.admin.put(`/routes/${id}`, route);
-    assert.ok(response.status === 201 || response.status === 200, response.text);
-    for (const proxyUrl of cluster.proxyUrls) {
-      await pollUntil(async () => (await httpRequest(`${proxyUrl}${route.uri}`, { body: {} })).status === 400, {
-        timeoutMs: 10_000,
-        description: `route ${id} on ${proxyUrl}`,
-      });
-    }
-  }
-
   test('instance down → every request goes to the healthy one; back up → traffic returns after probes pass', async () => {
-    await putRoute(
+    await putRouteAndAwaitReplicas(
+      cluster,
       'down-and-back',
       aiRoute({ uri: '/health/rr', instances: [checkedInstance(mock('a')), checkedInstance(mock('b'))] }),
     );
@@ -92,7 +83,8 @@ describe('active health checks through two data-plane replicas', { timeout: 120_
   });
 
   test('chash: an unhealthy instance moves only its own sessions; both replicas agree; sessions return', async () => {
-    await putRoute(
+    await putRouteAndAwaitReplicas(
+      cluster,
       'sticky',
       aiRoute({
         uri: '/health/chash',

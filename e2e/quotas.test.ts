@@ -6,6 +6,7 @@ import { aiInstance, aiRoute, CHAT_BODY } from './support/ai-routes.js';
 import { type Cluster, startCluster } from './support/cluster.js';
 import { headerOf, httpRequest, parseJson } from './support/http.js';
 import { pollUntil } from './support/poll.js';
+import { putRouteAndAwaitReplicas } from './support/put-route.js';
 import { type RedisProcess, startRedis } from './support/redis.js';
 
 /**
@@ -34,23 +35,9 @@ async function post(url: string, body: object = CHAT_BODY, headers: Record<strin
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
 }
 
-async function putRoute(
-  cluster: Cluster,
-  id: string,
-  route: Record<string, unknown>,
-  loadedStatus = 400,
-): Promise<string> {
-  const uri = `/quota/${id}`;
-  const response = await cluster.admin.put(`/routes/${id}`, { ...route, uri });
-  assert.ok(response.status === 201 || response.status === 200, response.text);
-  // `{}` matches no AI protocol: a 400 (401 behind key-auth) proves the route is loaded and reaches no mock.
-  for (const proxyUrl of cluster.proxyUrls) {
-    await pollUntil(async () => (await httpRequest(`${proxyUrl}${uri}`, { body: {} })).status === loadedStatus, {
-      timeoutMs: 10_000,
-      description: `${uri} on ${proxyUrl}`,
-    });
-  }
-  return uri;
+/** PUTs `route` at `/quota/<id>` and waits until every replica serves it; `loadedStatus` 401 behind key-auth. */
+function putRoute(cluster: Cluster, id: string, route: Record<string, unknown>, loadedStatus = 400): Promise<string> {
+  return putRouteAndAwaitReplicas(cluster, id, { ...route, uri: `/quota/${id}` }, { loadedStatus });
 }
 
 describe('ai-rate-limiting, local policy: one quota per node, per consumer', { timeout: 120_000 }, () => {

@@ -1,13 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { guardChild } from './child-guard.js';
-import { createLogTail } from './log-tail.js';
-import { pollUntil } from './poll.js';
+import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { findExecutable, startManagedProcess } from './server-process.js';
 
 export interface EtcdOptions {
   /** The etcd binary; default: `etcd` on PATH, else /usr/bin/etcd. */
@@ -39,8 +34,6 @@ export interface EtcdInstance {
  *   await etcd.restart();
  */
 export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdInstance> {
-  const binary = options.binary ?? findEtcdBinary();
-  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const dataDir = await mkdtemp(join(tmpdir(), 'sb-etcd-'));
   const clientPort = await freePort();
   let peerPort = await freePort();
@@ -61,83 +54,16 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdInstance
     '--log-level=warn',
   ];
 
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const start = async (): Promise<void> => {
-    if (child !== undefined) throw new Error('etcd is already running');
-    const output = createLogTail(64 * 1024);
-    const spawned = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = spawned;
-    guardChild(spawned);
-    spawned.stdout?.on('data', (chunk: Buffer) => output.append(chunk));
-    spawned.stderr?.on('data', (chunk: Buffer) => output.append(chunk));
-    exited = new Promise((resolve) => {
-      spawned.once('exit', () => resolve());
-      spawned.once('error', () => resolve());
-    });
-    let spawnFailure: Error | undefined;
-    spawned.once('error', (error) => {
-      spawnFailure = error;
-    });
-    try {
-      await pollUntil(
-        async () => {
-          if (spawned.exitCode !== null) throw new Error(`etcd exited with code ${spawned.exitCode}: ${output.text()}`);
-          if (spawnFailure !== undefined) throw spawnFailure;
-          return isHealthy(clientUrl);
-        },
-        { timeoutMs: startTimeoutMs, intervalMs: 50, description: `etcd at ${clientUrl} to answer` },
-      );
-    } catch (error) {
-      await stop();
-      throw new Error(`${(error as Error).message}\n${output.text()}`, { cause: error });
-    }
-  };
-
-  const stop = async (): Promise<void> => {
-    const running = child;
-    if (running === undefined) return;
-    child = undefined;
-    if (running.exitCode === null && running.signalCode === null) {
-      running.kill('SIGTERM');
-      const killer = setTimeout(() => running.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
-  };
-
-  await start();
-  return {
-    clientUrl,
-    dataDir,
-    stop,
-    start,
-    async restart() {
-      await stop();
-      await start();
-    },
-    async close() {
-      await stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function findEtcdBinary(): string {
-  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
-    if (directory !== '' && isExecutable(join(directory, 'etcd'))) return join(directory, 'etcd');
-  }
-  return '/usr/bin/etcd';
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  const server = await startManagedProcess({
+    label: 'etcd',
+    address: clientUrl,
+    binary: options.binary ?? findExecutable('etcd', '/usr/bin/etcd'),
+    args,
+    dir: dataDir,
+    isReady: () => isHealthy(clientUrl),
+    startTimeoutMs: options.startTimeoutMs ?? 20_000,
+  });
+  return { clientUrl, dataDir, ...server };
 }
 
 /** etcd 3.4's `/health` says `{"health":"true"}` once it has a leader and serves requests. */

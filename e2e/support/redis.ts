@@ -1,14 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { guardChild } from './child-guard.js';
-import { createLogTail } from './log-tail.js';
+import { join } from 'node:path';
 import { pollUntil } from './poll.js';
 import { freePort } from './ports.js';
+import { findExecutable, startManagedProcess } from './server-process.js';
 
 /**
  * Real Redis servers for the quota-store tests (STYLE "Tests": the real thing where it is cheap):
@@ -140,95 +136,27 @@ async function startRedisProcess(
   options: RedisServerOptions,
   isReady: (port: number) => Promise<boolean>,
 ): Promise<RedisProcess> {
-  const binary = options.binary ?? findRedisServer();
-  const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const dir = await mkdtemp(join(tmpdir(), `sb-${label}-`));
   const port = await freePort();
-  const args = await argsFor(dir, port);
-
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const start = async (): Promise<void> => {
-    if (child !== undefined) throw new Error(`${label} is already running`);
-    const output = createLogTail(64 * 1024);
-    const spawned = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = spawned;
-    guardChild(spawned);
-    spawned.stdout?.on('data', (chunk: Buffer) => output.append(chunk));
-    spawned.stderr?.on('data', (chunk: Buffer) => output.append(chunk));
-    let spawnFailure: Error | undefined;
-    exited = new Promise((resolve) => {
-      spawned.once('exit', () => resolve());
-      spawned.once('error', (error) => {
-        spawnFailure = error;
-        resolve();
-      });
-    });
-    try {
-      await pollUntil(
-        async () => {
-          if (spawnFailure !== undefined) throw spawnFailure;
-          if (spawned.exitCode !== null) throw new Error(`${label} exited with code ${spawned.exitCode}`);
-          return isReady(port);
-        },
-        { timeoutMs: startTimeoutMs, intervalMs: 50, description: `${label} on 127.0.0.1:${port} to answer` },
-      );
-    } catch (error) {
-      await stop();
-      throw new Error(`${(error as Error).message}\n${output.text()}`, { cause: error });
-    }
-  };
-
-  const stop = async (): Promise<void> => {
-    const running = child;
-    if (running === undefined) return;
-    child = undefined;
-    if (running.exitCode === null && running.signalCode === null) {
-      running.kill('SIGTERM');
-      const killer = setTimeout(() => running.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
-  };
-
-  try {
-    await start();
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+  const server = await startManagedProcess({
+    label,
+    address: `127.0.0.1:${port}`,
+    binary: options.binary ?? findRedisServer(),
+    args: await argsFor(dir, port),
+    dir,
+    isReady: () => isReady(port),
+    startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+  });
   return {
     host: '127.0.0.1',
     port,
-    stop,
-    start,
-    async restart() {
-      await stop();
-      await start();
-    },
-    async close() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    ...server,
     command: (...commandArgs) => redisCommand(port, commandArgs),
   };
 }
 
 export function findRedisServer(): string {
-  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
-    if (directory !== '' && isExecutable(join(directory, 'redis-server'))) return join(directory, 'redis-server');
-  }
-  return '/usr/bin/redis-server';
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return findExecutable('redis-server', '/usr/bin/redis-server');
 }
 
 /**

@@ -5,40 +5,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { type ActiveCheckSpec, type ProbeSpec, resolveActiveCheck } from '../src/health/active-check-spec.js';
-import {
-  type CheckedInstance,
-  createActiveHealthChecker,
-  type HealthCheckTimers,
-} from '../src/health/active-health-checker.js';
+import { type CheckedInstance, createActiveHealthChecker } from '../src/health/active-health-checker.js';
 import { probeTarget } from '../src/health/probe.js';
 import type { ProbeResult } from '../src/health/target-health.js';
-
-/** Timers the test fires by hand, so probing runs without real waiting. */
-function createManualTimers() {
-  const pending = new Map<number, { callback: () => void; ms: number }>();
-  let next = 0;
-  const timers: HealthCheckTimers = {
-    setTimeout(callback, ms) {
-      next += 1;
-      pending.set(next, { callback, ms });
-      return next;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle as number);
-    },
-  };
-  return {
-    timers,
-    pendingDelays: () => [...pending.values()].map((timer) => timer.ms),
-    /** Fires every timer due now and waits for the probes they start. */
-    async fireAll(): Promise<void> {
-      const due = [...pending.entries()];
-      pending.clear();
-      for (const [, timer] of due) timer.callback();
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
+import { createManualTimers } from './support/manual-timers.js';
 
 function specFor(port: number, fields: Parameters<typeof resolveActiveCheck>[0] = {}): ActiveCheckSpec {
   return resolveActiveCheck(fields, { scheme: 'http', host: '127.0.0.1', port }, {});

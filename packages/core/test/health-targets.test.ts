@@ -1,40 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ActiveCheckSpec, type ProbeSpec, probeAt, resolveActiveCheck } from '../src/health/active-check-spec.js';
-import { createActiveHealthChecker, type HealthCheckTimers } from '../src/health/active-health-checker.js';
+import { createActiveHealthChecker } from '../src/health/active-health-checker.js';
 import type { ProbeResult } from '../src/health/target-health.js';
+import { createManualTimers, type ManualTimers } from './support/manual-timers.js';
 
 /**
  * Per-address probe targets (ai-proxy-multi.md §2.10, §7.1–§7.3): an instance whose host resolves to
  * several addresses has one target per address; it is healthy while one of them is.
  */
-
-/** Timers the test fires by hand, so probing runs without real waiting. */
-function createManualTimers() {
-  const pending = new Map<number, { callback: () => void; ms: number }>();
-  let next = 0;
-  const timers: HealthCheckTimers = {
-    setTimeout(callback, ms) {
-      next += 1;
-      pending.set(next, { callback, ms });
-      return next;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle as number);
-    },
-  };
-  return {
-    timers,
-    pendingDelays: () => [...pending.values()].map((timer) => timer.ms),
-    /** Fires every timer due now and waits for the probes they start. */
-    async fireAll(): Promise<void> {
-      const due = [...pending.values()];
-      pending.clear();
-      for (const timer of due) timer.callback();
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
 
 const FAIL_FAST = { unhealthy: { tcp_failures: 1 }, healthy: { successes: 1 } };
 
@@ -43,7 +17,7 @@ function namedSpec(fields: Parameters<typeof resolveActiveCheck>[0] = FAIL_FAST)
 }
 
 /** A checker whose probes fail for the addresses in `down`; every probe it sent is in `probed`. */
-function createChecker(manual: ReturnType<typeof createManualTimers>) {
+function createChecker(manual: ManualTimers) {
   const down = new Set<string>();
   const probed: ProbeSpec[] = [];
   let changes = 0;

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createAiProxyMultiPlugin } from '../src/plugins/ai-proxy-multi/plugin.js';
 import { keyAuthPlugin } from '../src/plugins/key-auth.js';
@@ -9,22 +6,17 @@ import { createRuntimePluginRegistry } from '../src/plugins/registry.js';
 import type { RuntimePlugin } from '../src/plugins/runtime-plugin.js';
 import { request } from './support/harness.js';
 import { type RunningProxy, startProxy } from './support/proxy-harness.js';
+import {
+  type Behaviour,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+  upstreamInstance,
+} from './support/scripted-upstream.js';
 
 /**
  * The fallback engine wired into ai-proxy-multi, through the real request pipeline (ai-proxy-multi.md §3):
  * each scenario states its expected outcome in its name.
  */
-
-type Behaviour = (req: IncomingMessage, res: ServerResponse) => void;
-
-interface Upstream {
-  readonly name: string;
-  readonly url: string;
-  /** Bodies received, parsed. */
-  readonly received: Array<Record<string, unknown>>;
-  respond(behaviour: Behaviour): void;
-  close(): Promise<void>;
-}
 
 const ok =
   (name: string): Behaviour =>
@@ -50,50 +42,15 @@ const status =
 const reset: Behaviour = (req) => req.socket.destroy();
 const hang: Behaviour = () => {};
 
-async function startUpstream(name: string): Promise<Upstream> {
-  const received: Array<Record<string, unknown>> = [];
-  let behaviour: Behaviour = ok(name);
-  const server = createServer(async (req, res) => {
-    let text = '';
-    for await (const chunk of req) text += String(chunk);
-    received.push(JSON.parse(text || '{}') as Record<string, unknown>);
-    behaviour(req, res);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    name,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    respond(next) {
-      behaviour = next;
-    },
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
+const startUpstream = (name: string) => startScriptedUpstream(name, ok(name));
 
 const CHAT = JSON.stringify({ model: 'client-model', messages: [{ role: 'user', content: 'hi' }] });
 
-function instance(upstream: Upstream, fields: Record<string, unknown> = {}) {
-  return {
-    name: upstream.name,
-    provider: 'openai-compatible',
-    weight: 1,
-    auth: { header: { authorization: `Bearer ${upstream.name}` } },
-    override: { endpoint: upstream.url },
-    ...fields,
-  };
-}
-
 describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)', () => {
   let proxy: RunningProxy;
-  let high: Upstream;
-  let low: Upstream;
-  let third: Upstream;
+  let high: ScriptedUpstream;
+  let low: ScriptedUpstream;
+  let third: ScriptedUpstream;
   let unavailable = new Set<string>();
   let routeSeq = 0;
 
@@ -159,7 +116,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
     const url = await route({
       fallback_strategy: ['http_429', 'http_5xx'],
       attempt_headers: true,
-      instances: [instance(high, { priority: 10 }), instance(low)],
+      instances: [upstreamInstance(high, { priority: 10 }), upstreamInstance(low)],
     });
     high.respond(status(503, '{"error":{"message":"overloaded"}}'));
     const answer = await post(url);
@@ -184,7 +141,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
   it('priority 10 answers 429 and priority 0 answers 500 → 502 with the last upstream body and content type', async () => {
     const url = await route({
       fallback_strategy: ['http_429', 'http_5xx'],
-      instances: [instance(high, { priority: 10 }), instance(low)],
+      instances: [upstreamInstance(high, { priority: 10 }), upstreamInstance(low)],
     });
     high.respond(status(429, '{"error":"slow down"}'));
     low.respond((_req, res) => {
@@ -200,7 +157,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
   it('a 401 without fallback_http_statuses is relayed, no fallback, no fallback line', async () => {
     const url = await route({
       fallback_strategy: ['http_429', 'http_5xx'],
-      instances: [instance(high, { priority: 1 }), instance(low)],
+      instances: [upstreamInstance(high, { priority: 1 }), upstreamInstance(low)],
     });
     high.respond(status(401, '{"error":"invalid api key"}'));
     const before = proxy.log.lines.length;
@@ -212,7 +169,11 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
   });
 
   it('fallback_http_statuses [401, 402] walk down three priorities to a 200; max_retries 0 answers the 401', async () => {
-    const instances = [instance(high, { priority: 20 }), instance(low, { priority: 10 }), instance(third)];
+    const instances = [
+      upstreamInstance(high, { priority: 20 }),
+      upstreamInstance(low, { priority: 10 }),
+      upstreamInstance(third),
+    ];
     let url = await route({ fallback_http_statuses: [401, 402], instances });
     high.respond(status(401, '{"error":"invalid api key"}'));
     low.respond(status(402, '{"error":"payment required"}'));
@@ -231,7 +192,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
   it('a reset before headers (500) falls back; when every instance resets → 502, OpenAI-shaped', async () => {
     const url = await route({
       fallback_strategy: 'http_5xx',
-      instances: [instance(high, { priority: 1 }), instance(low)],
+      instances: [upstreamInstance(high, { priority: 1 }), upstreamInstance(low)],
     });
     high.respond(reset);
     let answer = await post(url);
@@ -250,7 +211,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
     const url = await route({
       fallback_strategy: 'http_5xx',
       timeout: 150,
-      instances: [instance(high, { priority: 1 }), instance(low)],
+      instances: [upstreamInstance(high, { priority: 1 }), upstreamInstance(low)],
     });
     high.respond(hang);
     const answer = await post(url);
@@ -264,8 +225,8 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
     const url = await route({
       fallback_strategy: 'http_5xx',
       instances: [
-        instance(high, { priority: 1, options: { model: 'upstream-model-A', temperature: 0.9 } }),
-        instance(low, { options: { model: 'upstream-model-B' } }),
+        upstreamInstance(high, { priority: 1, options: { model: 'upstream-model-A', temperature: 0.9 } }),
+        upstreamInstance(low, { options: { model: 'upstream-model-B' } }),
       ],
     });
     high.respond(status(500, '{"error":"fast internal error"}'));
@@ -280,7 +241,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
   });
 
   it('a single instance never retries: http_5xx and a 500 → the client gets the 500 (§3.6)', async () => {
-    const url = await route({ fallback_strategy: 'http_5xx', instances: [instance(high)] });
+    const url = await route({ fallback_strategy: 'http_5xx', instances: [upstreamInstance(high)] });
     high.respond(status(500, '{"error":"boom"}'));
     const answer = await post(url);
     assert.equal(answer.status, 500);
@@ -291,7 +252,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
   it('never retries after the first byte: a stream cut mid-way ends with an error event, no fallback', async () => {
     const url = await route({
       fallback_strategy: 'http_5xx',
-      instances: [instance(high, { priority: 1 }), instance(low)],
+      instances: [upstreamInstance(high, { priority: 1 }), upstreamInstance(low)],
     });
     high.respond((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -307,7 +268,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
   it('rate_limiting skips an unavailable instance; none available → 503 all servers tried (OpenAI-shaped)', async () => {
     const url = await route({
       fallback_strategy: ['rate_limiting'],
-      instances: [instance(high, { priority: 1 }), instance(low)],
+      instances: [upstreamInstance(high, { priority: 1 }), upstreamInstance(low)],
     });
     unavailable = new Set(['high']);
     let answer = await post(url);
@@ -329,7 +290,7 @@ describe('ai-proxy-multi fallback through the pipeline (ai-proxy-multi.md §3)',
     const url = await route({
       balancer: { algorithm: 'chash', hash_on: 'header', key: 'x-session-id' },
       fallback_strategy: 'http_5xx',
-      instances: [instance(high), instance(low), instance(third)],
+      instances: [upstreamInstance(high), upstreamInstance(low), upstreamInstance(third)],
     });
     const sessionOf = async (session: string) =>
       String(

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { MemoryQuotaCounters, type QuotaCounterStore } from '@switchboard/core';
 import { createRuntimePluginRegistry } from '../src/plugins/registry.js';
 import { request } from './support/harness.js';
 import { type RunningProxy, startProxy } from './support/proxy-harness.js';
+import { type ScriptedUpstream, startScriptedUpstream, upstreamInstance } from './support/scripted-upstream.js';
 
 /**
  * ai-rate-limiting through the real pipeline (admin-api.md §8, ai-proxy-multi.md §9): APISIX's pinned
@@ -63,38 +62,15 @@ async function startUpstream(name: string): Promise<Upstream> {
       }),
     );
   };
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    for await (const _chunk of req) {
-      // drain
-    }
+  const server = await startScriptedUpstream(name, (_req, res) => {
     upstream.hits += 1;
     if (upstream.hold) upstream.held.push(() => answer(res));
     else answer(res);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return Object.assign(upstream, {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  });
+  return Object.assign(upstream, { url: server.url, close: server.close });
 }
 
 const CHAT = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
-
-function instance(upstream: Upstream, fields: Record<string, unknown> = {}) {
-  return {
-    name: upstream.name,
-    provider: 'openai-compatible',
-    weight: 1,
-    auth: { header: { authorization: 'Bearer test' } },
-    override: { endpoint: upstream.url },
-    ...fields,
-  };
-}
 
 /** A counter store that can be switched off, standing in for an unreachable Redis. */
 class SwitchableStore implements QuotaCounterStore {
@@ -179,7 +155,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
 
   it('rejected_code 403 and rejected_msg → the 4th request is 403 {"error_msg":"rate limit exceeded"}', async () => {
     const url = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit: 30, time_window: 60, rejected_code: 403, rejected_msg: 'rate limit exceeded' },
     });
     for (let i = 0; i < 3; i += 1) assert.equal((await post(url)).status, 200);
@@ -191,7 +167,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
 
   it('without rejected_msg the rejection is an OpenAI-shaped error naming the instance', async () => {
     const url = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit: 10, time_window: 60 },
     });
     assert.equal((await post(url)).status, 200);
@@ -206,7 +182,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
     const url = await route({
       'ai-proxy-multi': {
         fallback_strategy: 'instance_health_and_rate_limiting',
-        instances: [instance(gpt4, { priority: 1 }), instance(gpt3, { priority: 0 })],
+        instances: [upstreamInstance(gpt4, { priority: 1 }), upstreamInstance(gpt3, { priority: 0 })],
       },
       'ai-rate-limiting': { limit: 10, time_window: 60 },
     });
@@ -226,7 +202,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
     const url = await route({
       'ai-proxy-multi': {
         fallback_strategy: ['rate_limiting'],
-        instances: [instance(gpt4, { priority: 1 }), instance(gpt3, { priority: 0 })],
+        instances: [upstreamInstance(gpt4, { priority: 1 }), upstreamInstance(gpt3, { priority: 0 })],
       },
       'ai-rate-limiting': {
         instances: [
@@ -247,7 +223,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
     const url = await route({
       'ai-proxy-multi': {
         fallback_strategy: ['http_5xx'],
-        instances: [instance(gpt4, { priority: 1 }), instance(gpt3, { priority: 0 })],
+        instances: [upstreamInstance(gpt4, { priority: 1 }), upstreamInstance(gpt3, { priority: 0 })],
       },
       'ai-rate-limiting': { instances: [{ name: 'gpt-4', limit: 10, time_window: 60 }], rejected_code: 429 },
     });
@@ -259,7 +235,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
 
   it('changing the conf starts fresh counters; re-sending the same conf keeps them', async () => {
     const conf = (limit: number) => ({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit, time_window: 60 },
     });
     const url = await route(conf(10), 'reset-me');
@@ -277,7 +253,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
     gpt4.usage = { prompt: 3, completion: 7 };
     const remainingAfterOne = async (conf: Record<string, unknown>): Promise<unknown> => {
       const url = await route({
-        'ai-proxy-multi': { instances: [instance(gpt4)] },
+        'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
         'ai-rate-limiting': { limit: 100, time_window: 60, ...conf },
       });
       await post(url);
@@ -294,7 +270,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
 
   it('a limit read from a request header; a request without it gets a 500 that says which variable', async () => {
     const url = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit: '$http_x_quota', time_window: 60 },
     });
     const answer = await post(url, CHAT, { 'x-quota': '25' });
@@ -310,7 +286,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
     const url = await route({
       'ai-proxy-multi': {
         fallback_strategy: ['rate_limiting'],
-        instances: [instance(gpt4, { priority: 1 }), instance(gpt3)],
+        instances: [upstreamInstance(gpt4, { priority: 1 }), upstreamInstance(gpt3)],
       },
       'ai-rate-limiting': { rules: [{ count: 10, time_window: 60, key: '$http_x_team', header_prefix: 'team' }] },
     });
@@ -329,7 +305,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
     const estimate = Math.ceil(Buffer.byteLength(body) / 4) + 40;
     const limit = 2 * estimate + 1; // room for three reservations to start (used < limit), not four
     const url = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit, time_window: 60 },
     });
     gpt4.hold = true;
@@ -359,14 +335,14 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
     });
     const estimate = Math.ceil(Buffer.byteLength(body) / 4) + 30;
     let url = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit: 1000, time_window: 60 },
     });
     await (await post(url, body)).text;
     assert.equal((await post(url, body)).headers['x-ai-ratelimit-remaining-gpt-4'], String(1000 - estimate));
 
     url = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit: 1000, time_window: 60, reservation: reservationOff },
     });
     await post(url, body);
@@ -381,8 +357,8 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
         'ai-proxy-multi': {
           fallback_strategy: ['http_5xx', 'rate_limiting'],
           instances: [
-            { ...instance(gpt4, { priority: 1 }), name: 'broken', override: { endpoint: failing.url } },
-            instance(gpt3),
+            { ...upstreamInstance(gpt4, { priority: 1 }), name: 'broken', override: { endpoint: failing.url } },
+            upstreamInstance(gpt3),
           ],
         },
         'ai-rate-limiting': { limit: 100, time_window: 60 },
@@ -399,7 +375,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
 
   it('counters unreachable: allow_degradation lets requests through; without it → 500 SB_ERR_QUOTA_STORE_UNAVAILABLE', async () => {
     const allowing = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': {
         limit: 10,
         time_window: 60,
@@ -409,7 +385,7 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
       },
     });
     const refusing = await route({
-      'ai-proxy-multi': { instances: [instance(gpt4)] },
+      'ai-proxy-multi': { instances: [upstreamInstance(gpt4)] },
       'ai-rate-limiting': { limit: 10, time_window: 60, policy: 'redis', redis_host: '127.0.0.1' },
     });
     store.down = true;
@@ -428,19 +404,10 @@ describe('ai-rate-limiting with ai-proxy and ai-proxy-multi (admin-api.md §8, a
   });
 });
 
-async function startUpstreamAnswering(status: number): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((_req, res) => {
+/** An upstream that answers every request with `status` and an error body. */
+function startUpstreamAnswering(status: number): Promise<ScriptedUpstream> {
+  return startScriptedUpstream(`answers-${status}`, (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end('{"error":{"message":"broken"}}');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
 }

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { checkResource, type PassiveObservation } from '@switchboard/core';
 import type { InstanceHealthBoard } from '../src/health/health-board.js';
@@ -16,6 +13,12 @@ import { createRuntimePluginRegistry } from '../src/plugins/registry.js';
 import type { RuntimePlugin } from '../src/plugins/runtime-plugin.js';
 import { request, waitFor } from './support/harness.js';
 import { type RunningProxy, startProxy } from './support/proxy-harness.js';
+import {
+  type Behaviour,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+  upstreamInstance,
+} from './support/scripted-upstream.js';
 
 /**
  * `first_token_timeout_ms`, `stall_timeout_ms`, `request_deadline_ms` and the honest end of streams the
@@ -193,19 +196,6 @@ describe('the new fields in the schema (Beyond APISIX, off when absent)', () => 
 // ---------------------------------------------------------------------------------------------------
 // Through the pipeline.
 
-type Behaviour = (req: IncomingMessage, res: ServerResponse) => void;
-
-interface Upstream {
-  readonly name: string;
-  readonly url: string;
-  /** How many requests arrived. */
-  count: number;
-  /** Resolves when the last response's connection closed (the gateway aborted it, or it ended). */
-  closed: Promise<void>;
-  respond(behaviour: Behaviour): void;
-  close(): Promise<void>;
-}
-
 const chunk = (content: string) =>
   `data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":null}]}\n\n`;
 const FINISH =
@@ -228,47 +218,7 @@ const stream =
 const okStream = (name: string): Behaviour => stream([chunk(`hello from ${name}`), FINISH, USAGE, DONE]);
 const hang: Behaviour = () => {};
 
-async function startUpstream(name: string): Promise<Upstream> {
-  let behaviour: Behaviour = okStream(name);
-  const upstream: Upstream = {
-    name,
-    url: '',
-    count: 0,
-    closed: Promise.resolve(),
-    respond(next) {
-      behaviour = next;
-    },
-    close: async () => {},
-  };
-  const server = createServer(async (req, res) => {
-    req.resume();
-    await once(req, 'end');
-    upstream.count += 1;
-    upstream.closed = new Promise((resolve) => res.once('close', () => resolve()));
-    behaviour(req, res);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return Object.assign(upstream, {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  });
-}
-
-function instance(upstream: Upstream, fields: Record<string, unknown> = {}) {
-  return {
-    name: upstream.name,
-    provider: 'openai-compatible',
-    weight: 1,
-    auth: { header: { authorization: `Bearer ${upstream.name}` } },
-    override: { endpoint: upstream.url },
-    ...fields,
-  };
-}
+const startUpstream = (name: string) => startScriptedUpstream(name, okStream(name));
 
 const STREAM_CHAT = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
 const CHAT = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
@@ -277,8 +227,8 @@ const post = (url: string, body = STREAM_CHAT) =>
 
 describe('timeouts and honest stream ends through the pipeline', () => {
   let proxy: RunningProxy;
-  let a: Upstream;
-  let b: Upstream;
+  let a: ScriptedUpstream;
+  let b: ScriptedUpstream;
   let routeSeq = 0;
   /** What passive health was told, as `<instance>:<kind>`. */
   const reports: string[] = [];
@@ -308,12 +258,12 @@ describe('timeouts and honest stream ends through the pipeline', () => {
   async function route(fields: Record<string, unknown>, options: { readonly uriSuffix?: string } = {}) {
     routeSeq += 1;
     for (const upstream of [a, b]) {
-      upstream.count = 0;
+      upstream.received.length = 0;
       upstream.respond(okStream(upstream.name));
     }
     reports.length = 0;
     const uri = `/t/${routeSeq}${options.uriSuffix ?? ''}`;
-    const plugin = { instances: [instance(a, { priority: 1 }), instance(b)], ...fields };
+    const plugin = { instances: [upstreamInstance(a, { priority: 1 }), upstreamInstance(b)], ...fields };
     await proxy.applied(
       await proxy.store.put(`/apisix/routes/${routeSeq}`, { uri, plugins: { 'ai-proxy-multi': plugin } }),
     );
@@ -349,7 +299,7 @@ describe('timeouts and honest stream ends through the pipeline', () => {
     assert.deepEqual(answer.json(), {
       error: { message: 'first_token_timeout_ms exceeded', type: 'server_error', code: 'SB_ERR_UPSTREAM_TIMEOUT' },
     });
-    assert.equal(b.count, 0);
+    assert.equal(b.received.length, 0);
   });
 
   it('keep-alive comments are not a first token: a sending only comments times out and b answers', async () => {
@@ -385,7 +335,7 @@ describe('timeouts and honest stream ends through the pipeline', () => {
     const answer = await post(url);
     assert.equal(answer.status, 200);
     assert.match(answer.text, /slow but fine/);
-    assert.equal(b.count, 0);
+    assert.equal(b.received.length, 0);
   });
 
   it('stall after the first byte (stall_timeout_ms) → in-band error, no [DONE]; a counts against passive health', async () => {
@@ -399,7 +349,7 @@ describe('timeouts and honest stream ends through the pipeline', () => {
       /"message":"stall_timeout_ms exceeded","type":"server_error","code":"SB_ERR_UPSTREAM_TIMEOUT"/,
     );
     assert.doesNotMatch(answer.text, /\[DONE\]/);
-    assert.equal(b.count, 0, 'never a fallback after the first byte');
+    assert.equal(b.received.length, 0, 'never a fallback after the first byte');
     await a.closed;
     assert.deepEqual(reports, ['a:failure']);
     const access = await accessLine(path);
@@ -438,7 +388,7 @@ describe('timeouts and honest stream ends through the pipeline', () => {
     assert.deepEqual(answer.json(), {
       error: { message: 'request_deadline_ms exceeded', type: 'server_error', code: 'SB_ERR_UPSTREAM_TIMEOUT' },
     });
-    assert.equal(b.count, 0, 'no attempt starts after the deadline');
+    assert.equal(b.received.length, 0, 'no attempt starts after the deadline');
     await a.closed;
     assert.ok(logged('request_deadline_ms exceeded, not falling back'));
     assert.deepEqual(reports, [], 'the deadline says nothing about the health of the instance it cut');

@@ -1,40 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HealthCheckTimers, ProbeResult, ProbeSpec } from '@switchboard/core';
-import { createSnapshotHealthBoard, type HealthSnapshot } from '../src/health/health-board.js';
+import { createSnapshotHealthBoard } from '../src/health/health-board.js';
 import { instanceProbeEndpoint } from '../src/health/health-watch-list.js';
-import { createNodeHealth } from '../src/health/node-health.js';
-import { captureLogger, createTempStore, defaultConfig, type TempStore, waitFor } from './support/harness.js';
-
-/** Timers fired by the test, and a clock it moves: probing and cooldowns without waiting. */
-function createManualTime() {
-  let now = 0;
-  const pending = new Map<number, { callback: () => void; at: number }>();
-  let next = 0;
-  const timers: HealthCheckTimers = {
-    setTimeout(callback, ms) {
-      next += 1;
-      pending.set(next, { callback, at: now + ms });
-      return next;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle as number);
-    },
-  };
-  return {
-    timers,
-    now: () => now,
-    pendingCount: () => pending.size,
-    /** Moves the clock by `ms` and fires what is due, letting the probes it starts settle. */
-    async advance(ms: number): Promise<void> {
-      now += ms;
-      const due = [...pending.entries()].filter(([, timer]) => timer.at <= now);
-      for (const [handle] of due) pending.delete(handle);
-      for (const [, timer] of due) timer.callback();
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
+import { type NodeHealthHarness, startNodeHealthHarness } from './support/node-health-harness.js';
 
 const checks = (fields: Record<string, unknown> = {}) => ({
   active: { unhealthy: { tcp_failures: 1 }, healthy: { successes: 1 }, ...fields },
@@ -55,72 +23,9 @@ function instance(name: string, port: number, fields: Record<string, unknown> = 
   };
 }
 
-interface Harness {
-  readonly store: TempStore;
-  readonly time: ReturnType<typeof createManualTime>;
-  readonly probed: ProbeSpec[];
-  /** Probe answers by port: down ports fail. */
-  readonly down: Set<number>;
-  readonly snapshots: HealthSnapshot[];
-  readonly health: ReturnType<typeof createNodeHealth>;
-  /** Writes a route and resolves once the health service applied it. */
-  put(key: string, value: unknown): Promise<void>;
-  remove(key: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startHealth(): Promise<Harness> {
-  const store = await createTempStore();
-  const time = createManualTime();
-  const probed: ProbeSpec[] = [];
-  const down = new Set<number>();
-  const snapshots: HealthSnapshot[] = [];
-  const health = createNodeHealth({
-    prefix: '/apisix',
-    logger: captureLogger().logger,
-    dataEncryption: defaultConfig().apisix.data_encryption,
-    now: time.now,
-    timers: time.timers,
-    probe: async (spec): Promise<ProbeResult> => {
-      probed.push(spec);
-      return down.has(spec.port) ? { kind: 'tcp-failure', reason: 'ECONNREFUSED' } : { kind: 'status', status: 200 };
-    },
-  });
-  health.subscribe((snapshot) => snapshots.push(snapshot));
-  let applied = 0;
-  store.store.start('/apisix', {
-    onSnapshot(items, revision) {
-      health.listener.onSnapshot(items, revision);
-      applied = revision;
-    },
-    onChanges(events, revision) {
-      health.listener.onChanges(events, revision);
-      applied = revision;
-    },
-  });
-  const appliedAt = (revision: number) =>
-    waitFor(() => (applied >= revision ? true : undefined), { what: `revision ${revision} applied` });
-  return {
-    async put(key, value) {
-      await appliedAt(await store.put(key, value));
-    },
-    async remove(key) {
-      const before = applied;
-      await store.remove(key);
-      await appliedAt(before + 1);
-    },
-    store,
-    time,
-    probed,
-    down,
-    snapshots,
-    health,
-    async close() {
-      health.close();
-      await store.close();
-    },
-  };
-}
+/** A node's health service whose probes to a port in `down` fail. */
+const startHealth = () => startNodeHealthHarness({ downKeyOf: (spec) => spec.port });
+type Harness = NodeHealthHarness<number>;
 
 const unhealthyNow = (harness: Harness) => harness.health.snapshot().unhealthy;
 

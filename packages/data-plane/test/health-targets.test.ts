@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it, test } from 'node:test';
-import type { HealthCheckTimers, ProbeResult, ProbeSpec } from '@switchboard/core';
 import type { Pool } from 'undici';
 import type { HealthSnapshot } from '../src/health/health-board.js';
-import { createNodeHealth } from '../src/health/node-health.js';
 import type { HostLookup } from '../src/health/resolve-targets.js';
 import { chooseTargetAddress } from '../src/health/target-dispatch.js';
-import { startDataPlane } from '../src/index.js';
 import { createDispatcherRegistry, type DispatcherOptions } from '../src/upstream/dispatchers.js';
-import {
-  type CapturedLogger,
-  captureLogger,
-  createTempStore,
-  defaultConfig,
-  freePort,
-  request,
-  type TempStore,
-  testConfig,
-  waitFor,
-} from './support/harness.js';
+import { waitFor } from './support/harness.js';
+import { PROBE_EVERY_SECOND, startAnsweringPlane, startHealthCheckedLlm } from './support/health-plane.js';
+import { startNodeHealthHarness } from './support/node-health-harness.js';
 
 /**
  * Health per resolved address (ai-proxy-multi.md §2.10, §7.1–§7.3): a checked instance's host resolves to
@@ -73,109 +61,32 @@ describe('chooseTargetAddress (§2.10)', () => {
 // ---------------------------------------------------------------------------------------------------
 // The node's health service with a fake clock, a fake prober and the injected resolver.
 
-function createManualTime() {
-  let now = 0;
-  const pending = new Map<number, { callback: () => void; at: number }>();
-  let next = 0;
-  const timers: HealthCheckTimers = {
-    setTimeout(callback, ms) {
-      next += 1;
-      pending.set(next, { callback, at: now + ms });
-      return next;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle as number);
-    },
-  };
-  return {
-    timers,
-    now: () => now,
-    /** Moves the clock by `ms` and fires what is due, letting the probes and lookups it starts settle. */
-    async advance(ms: number): Promise<void> {
-      now += ms;
-      const due = [...pending.entries()].filter(([, timer]) => timer.at <= now);
-      for (const [handle] of due) pending.delete(handle);
-      for (const [, timer] of due) timer.callback();
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
-
 const FAST_CHECKS = { active: { unhealthy: { tcp_failures: 1 }, healthy: { successes: 1 } } };
 
-function namedRoute(port: number) {
+/** An openai-compatible instance without auth, on `http://<host>:<port>/v1/chat/completions`. */
+function chatInstance(name: string, host: string, port: number, fields: Record<string, unknown> = {}) {
   return {
-    uri: '/chat',
-    plugins: {
-      'ai-proxy-multi': {
-        instances: [
-          {
-            name: 'multi',
-            provider: 'openai-compatible',
-            weight: 1,
-            auth: {},
-            override: { endpoint: `http://${NAME}:${port}/v1/chat/completions` },
-            checks: FAST_CHECKS,
-          },
-          {
-            name: 'other',
-            provider: 'openai-compatible',
-            weight: 1,
-            auth: {},
-            override: { endpoint: 'http://127.0.0.1:9/v1/chat/completions' },
-          },
-        ],
-      },
-    },
+    name,
+    provider: 'openai-compatible',
+    weight: 1,
+    auth: {},
+    override: { endpoint: `http://${host}:${port}/v1/chat/completions` },
+    ...fields,
   };
 }
 
-async function startNodeHealth(lookup: HostLookup) {
-  const store = await createTempStore();
-  const time = createManualTime();
-  const log = captureLogger();
-  const probed: ProbeSpec[] = [];
-  const down = new Set<string>();
-  const health = createNodeHealth({
-    prefix: '/apisix',
-    logger: log.logger,
-    dataEncryption: defaultConfig().apisix.data_encryption,
-    now: time.now,
-    timers: time.timers,
-    lookup,
-    resolveIntervalMs: 30_000,
-    probe: async (spec): Promise<ProbeResult> => {
-      probed.push(spec);
-      return down.has(spec.host) ? { kind: 'tcp-failure', reason: 'ECONNREFUSED' } : { kind: 'status', status: 200 };
-    },
-  });
-  let applied = 0;
-  store.store.start('/apisix', {
-    onSnapshot(items, revision) {
-      health.listener.onSnapshot(items, revision);
-      applied = revision;
-    },
-    onChanges(events, revision) {
-      health.listener.onChanges(events, revision);
-      applied = revision;
-    },
-  });
-  return {
-    health,
-    time,
-    log,
-    probed,
-    down,
-    async put(key: string, value: unknown): Promise<void> {
-      const revision = await store.put(key, value);
-      await waitFor(() => (applied >= revision ? true : undefined), { what: `revision ${revision} applied` });
-    },
-    async close(): Promise<void> {
-      health.close();
-      await store.close();
-    },
-  };
-}
+const chatRoute = (instances: ReadonlyArray<Record<string, unknown>>) => ({
+  uri: '/chat',
+  plugins: { 'ai-proxy-multi': { instances } },
+});
+
+/** `multi` on `llm.test:<port>` with checks; `other` unchecked. */
+const namedRoute = (port: number) =>
+  chatRoute([chatInstance('multi', NAME, port, { checks: FAST_CHECKS }), chatInstance('other', '127.0.0.1', 9)]);
+
+/** A node's health service resolving through `lookup`, whose probes to an address in `down` fail. */
+const startNodeHealth = (lookup: HostLookup) =>
+  startNodeHealthHarness({ downKeyOf: (spec) => spec.host, lookup, resolveIntervalMs: 30_000 });
 
 const KEY = '/apisix/routes/1#multi';
 const targetsIn = (snapshot: HealthSnapshot) =>
@@ -274,120 +185,16 @@ describe('createNodeHealth: one target per resolved address (§2.10, §7.1)', ()
 // ---------------------------------------------------------------------------------------------------
 // Through a whole data plane, on real sockets.
 
-interface LlmAddress {
-  readonly address: string;
-  /** Host headers of the chat requests it answered. */
-  readonly hosts: string[];
-  stop(): Promise<void>;
-}
-
-/** One upstream listening on `address:port`: 200 to `GET /health`, a chat answer naming itself otherwise. */
-async function startLlmAt(name: string, address: string, port: number): Promise<LlmAddress & { port: number }> {
-  const hosts: string[] = [];
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    if (req.method === 'GET') {
-      res.writeHead(200, { connection: 'close' });
-      res.end();
-      return;
-    }
-    req.on('end', () => {
-      hosts.push(req.headers.host ?? '');
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': `${name}@${address}` });
-      res.end(JSON.stringify({ object: 'chat.completion', choices: [], usage: { total_tokens: 1 } }));
-    });
-  });
-  server.listen(port, address);
-  await once(server, 'listening');
-  return {
-    address,
-    hosts,
-    port: (server.address() as AddressInfo).port,
-    async stop() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
-interface Plane {
-  readonly log: CapturedLogger;
-  readonly store: TempStore;
-  /** Who answered `count` requests in a row (`status:x-upstream`). */
-  answers(count: number): Promise<string[]>;
-  close(): Promise<void>;
-}
-
-async function startPlane(workers: number, lookupHost: HostLookup): Promise<Plane> {
-  const store = await createTempStore();
-  const log = captureLogger();
-  const plane = await startDataPlane({
-    config: testConfig(await freePort()),
-    source: store.store,
-    prefix: '/apisix',
-    logger: log.logger,
-    workers,
-    lookupHost,
-  });
-  await plane.ready;
-  const url = `http://127.0.0.1:${plane.proxyAddresses[0]?.port}/chat`;
-  const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
-  return {
-    log,
-    store,
-    async answers(count) {
-      const seen: string[] = [];
-      for (let index = 0; index < count; index += 1) {
-        const answer = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        seen.push(`${answer.status}:${answer.headers['x-upstream'] ?? '-'}`);
-      }
-      return seen;
-    },
-    async close() {
-      await plane.close();
-      await store.close();
-    },
-  };
-}
+/** An upstream on `address:port` whose chat answers say `<name>@<address>`. */
+const startLlmAt = (name: string, address: string, port: number) =>
+  startHealthCheckedLlm(name, { address, port, answersAs: `${name}@${address}` });
 
 /** `multi` (priority 1) on `llm.test:<port>` with checks; `backup` (priority 0) for when multi is out. */
-function planeRoute(port: number, backupPort: number) {
-  const checks = {
-    active: {
-      http_path: '/health',
-      timeout: 0.5,
-      healthy: { interval: 1, successes: 1 },
-      unhealthy: { interval: 1, http_failures: 1, tcp_failures: 1 },
-    },
-  };
-  return {
-    uri: '/chat',
-    plugins: {
-      'ai-proxy-multi': {
-        instances: [
-          {
-            name: 'multi',
-            provider: 'openai-compatible',
-            weight: 1,
-            priority: 1,
-            auth: {},
-            override: { endpoint: `http://${NAME}:${port}/v1/chat/completions` },
-            checks,
-          },
-          {
-            name: 'backup',
-            provider: 'openai-compatible',
-            weight: 1,
-            priority: 0,
-            auth: {},
-            override: { endpoint: `http://127.0.0.1:${backupPort}/v1/chat/completions` },
-          },
-        ],
-      },
-    },
-  };
-}
+const planeRoute = (port: number, backupPort: number) =>
+  chatRoute([
+    chatInstance('multi', NAME, port, { priority: 1, checks: PROBE_EVERY_SECOND }),
+    chatInstance('backup', '127.0.0.1', backupPort, { priority: 0 }),
+  ]);
 
 const allAre = (answers: readonly string[], expected: string) => answers.every((answer) => answer === expected);
 
@@ -402,7 +209,7 @@ describe('a data plane calls one healthy address of a multi-address host (§2.10
     const second = await startLlmAt('multi', '127.0.0.2', first.port);
     const backup = await startLlmAt('backup', '127.0.0.1', 0);
     const { lookup } = createLookup({ [NAME]: ['127.0.0.1', '127.0.0.2'] });
-    const plane = await startPlane(0, lookup);
+    const plane = await startAnsweringPlane({ workers: 0, lookupHost: lookup });
     stops.push(() => plane.close(), backup.stop);
     await plane.store.put('/apisix/routes/1', planeRoute(first.port, backup.port));
 
@@ -447,7 +254,7 @@ describe('a data plane calls one healthy address of a multi-address host (§2.10
     const second = await startLlmAt('multi', '127.0.0.2', first.port);
     const backup = await startLlmAt('backup', '127.0.0.1', 0);
     const { lookup } = createLookup({ [NAME]: ['127.0.0.1', '127.0.0.2'] });
-    const plane = await startPlane(1, lookup);
+    const plane = await startAnsweringPlane({ workers: 1, lookupHost: lookup });
     stops.push(() => plane.close(), first.stop, backup.stop);
     await second.stop();
     await plane.store.put('/apisix/routes/1', planeRoute(first.port, backup.port));
