@@ -4,7 +4,8 @@ import { runStreamingBenchmark } from './streaming.js';
 import { runThroughputBenchmark } from './throughput.js';
 
 /**
- * `node bench/run.mjs [throughput|propagation|streaming] [--duration-ms N] [--warmup-ms N] [--concurrency N] [--iterations N] [--streams N]`
+ * `node bench/run.mjs [throughput|propagation|streaming] [--duration-ms N] [--warmup-ms N] [--concurrency N] [--iterations N]
+ *   [--streams N] [--stream-warmup N] [--ttft-samples N]`
  * Runs the named benchmark (both when none is named), prints what it measured and, last, one JSON
  * line per benchmark. Benchmarks report; they do not fail the process when a target is missed.
  */
@@ -16,6 +17,8 @@ const { positionals, values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     iterations: { type: 'string', default: '100' },
     streams: { type: 'string', default: '12' },
+    'stream-warmup': { type: 'string', default: '2000' },
+    'ttft-samples': { type: 'string', default: '400' },
   },
 });
 
@@ -51,7 +54,11 @@ for (const name of selected) {
     case 'streaming':
       summaries.push(
         await runStreamingBenchmark(
-          { requests: Number(values.streams), concurrency: 1, warmup: 100, ttftSamples: 200 },
+          {
+            requests: Number(values.streams),
+            warmup: Number(values['stream-warmup']),
+            ttftSamples: Number(values['ttft-samples']),
+          },
           log,
         ),
       );

@@ -7,9 +7,10 @@ import { parseArgs } from 'node:util';
  * `--chunks` content chunks, the first at once and then one every `--interval-ms` (on a fixed
  * schedule, so timer drift does not accumulate), then finish, usage and `[DONE]`. Each content chunk
  * carries `sent_ns`, the CLOCK_MONOTONIC time it was written (`process.hrtime`, the same clock in
- * every process on the machine), so a client can measure each chunk's one-way latency. A body field
- * `bench_chunks: N` asks for a shorter stream (warm-up); it is in the body because every proxy
- * forwards that, while headers and the query may be dropped on the way.
+ * every process on the machine), so a client can measure each chunk's one-way latency. Body fields
+ * `bench_chunks: N` and `bench_interval_ms: M` ask for a shorter or faster stream (warm-up, time to
+ * first byte); they are in the body because every proxy forwards that, while headers and the query may
+ * be dropped on the way.
  *   node bench/dist/streaming-mock.js [--port 0] [--chunks 64] [--interval-ms 20]
  * Prints `streaming mock listening on <url>`.
  */
@@ -46,10 +47,10 @@ const ENDING = [
   .map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`)
   .join('');
 
-/** `bench_chunks` from the request body, else the configured count. */
-function requestedChunks(body: string): number {
-  const match = /"bench_chunks"\s*:\s*(\d+)/.exec(body);
-  return match === null ? chunkCount : Number(match[1]);
+/** A non-negative integer field of the request body (`bench_chunks`, `bench_interval_ms`), else the fallback. */
+function requested(body: string, field: string, fallback: number): number {
+  const match = new RegExp(`"${field}"\\s*:\\s*(\\d+)`).exec(body);
+  return match === null ? fallback : Number(match[1]);
 }
 
 const server = createServer((req, res) => {
@@ -61,7 +62,8 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const started = performance.now();
-    const chunks = requestedChunks(body);
+    const chunks = requested(body, 'bench_chunks', chunkCount);
+    const interval = requested(body, 'bench_interval_ms', intervalMs);
     let index = 0;
     const next = (): void => {
       if (res.destroyed) return;
@@ -71,7 +73,7 @@ const server = createServer((req, res) => {
         res.end(`${ENDING}data: [DONE]\n\n`);
         return;
       }
-      setTimeout(next, Math.max(0, started + index * intervalMs - performance.now()));
+      setTimeout(next, Math.max(0, started + index * interval - performance.now()));
     };
     next();
   });

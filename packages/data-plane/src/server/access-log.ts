@@ -42,16 +42,23 @@ export function createAccessLog(file: string | undefined): AccessLog {
   destination.once('ready', () => {
     opened = true;
   });
+  // Ticks left to flush on: two after the last line, so a line buffered while a write was in flight
+  // (flush() does nothing then) still goes out. An idle node's timer does nothing at all, and no tick
+  // asks for an fsync (flush with a callback does): this flush is for timeliness, not durability.
+  let flushTicks = 0;
   const timer = setInterval(() => {
-    // flush() throws while nothing is open yet or a write is in flight; the next tick retries.
+    if (flushTicks === 0) return;
+    flushTicks -= 1;
+    // flush() throws while nothing is open yet; the next tick retries.
     try {
-      destination.flush(() => {});
+      destination.flush();
     } catch {}
   }, ACCESS_LOG_FLUSH_MS);
   timer.unref();
   return {
     write(line) {
       destination.write(`${line}\n`);
+      flushTicks = 2;
     },
     close() {
       clearInterval(timer);

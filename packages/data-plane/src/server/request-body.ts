@@ -36,6 +36,12 @@ export class RequestBody {
     if (this.#reading === undefined) {
       const declared = Number(this.#req.headers['content-length']);
       if (Number.isFinite(declared) && declared > limitBytes) return Promise.reject(tooLarge(declared, limitBytes));
+      const whole = takeBufferedBody(this.#req, declared, limitBytes);
+      if (whole !== undefined) {
+        this.#buffer = whole;
+        this.#reading = Promise.resolve(whole);
+        return this.#reading;
+      }
       this.#reading = collect(this.#req, limitBytes).then((buffer) => {
         this.#buffer = buffer;
         return buffer;
@@ -52,6 +58,29 @@ export function tooLarge(size: number, limit: number): SwitchboardError {
     'SB_ERR_BODY_TOO_LARGE',
     `request size ${size} is greater than the maximum size ${limit} allowed`,
   );
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The whole body in one synchronous read, when all of it is already buffered and nobody has read from
+ * the stream yet: the usual case, a chat request arrives in the same segment as its headers. Waiting
+ * for 'data' and 'end' instead costs several ticks through the stream machinery on the way to the first
+ * token. All of it is there once the parser has seen the end of the message (`complete`, which Node
+ * sets only a turn of the event loop later) or the bytes buffered reach the declared Content-Length
+ * (the parser never buffers beyond it). Undefined when the body is still arriving or is over the
+ * limit: `collect` handles those, with its error wording.
+ */
+function takeBufferedBody(req: IncomingMessage, declared: number, limitBytes: number): Buffer | undefined {
+  const untouched = !req.readableDidRead && req.readableFlowing === null && req.readableEncoding === null;
+  const buffered = req.readableLength;
+  if (!untouched || !(req.complete || buffered === declared) || buffered > limitBytes) return undefined;
+  // Paused and without a decoder, read() hands over everything buffered as one Buffer.
+  const body = buffered === 0 ? EMPTY : (req.read() as Buffer | null);
+  // Flowing from here on, so 'end' is still emitted when the parser reaches the end of the message:
+  // the server releases the request on it.
+  req.resume();
+  return body ?? undefined;
 }
 
 function collect(req: IncomingMessage, limitBytes: number): Promise<Buffer> {

@@ -69,7 +69,8 @@ function mergePatch(body: JsonObject, patch: JsonObject, force: boolean): boolea
  * `override.request_body` patch of the target protocol, then the model removed for providers whose URL
  * names it. `converted` is the body a protocol converter built, if any. Works on a fresh copy per
  * attempt, so one instance's options never leak into the next attempt. When nothing changed, the
- * client's original bytes go out unchanged (verbatim passthrough); otherwise the copy is re-serialised.
+ * client's original bytes go out unchanged (verbatim passthrough); when shaping only added fields, they
+ * are spliced into the client's bytes (`withAddedFields`); otherwise the copy is re-serialised.
  *
  * @example
  *   shapeUpstreamBody({ request, converted: undefined, target: openAiChatProtocol, instance }).equals(request.raw); // true when nothing changed
@@ -97,5 +98,47 @@ export function shapeUpstreamBody(args: {
   const patch = instance.shaping.requestBody[target.id];
   if (patch !== undefined && mergePatch(body, patch, instance.shaping.forceOverride)) changed = true;
   if (provider !== undefined && removeModelFor(provider, body)) changed = true;
-  return changed ? Buffer.from(JSON.stringify(body)) : request.raw;
+  if (!changed) return request.raw;
+  return (
+    (converted === undefined && withAddedFields(request.raw, request.body as JsonObject, body)) ||
+    Buffer.from(JSON.stringify(body))
+  );
+}
+
+const CLOSING_BRACE = 0x7d;
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * The client's bytes with the fields shaping added spliced in before the closing brace, when shaping
+ * only added top-level fields the client did not send: the usual case (`stream_options` for a
+ * streaming chat client, `options` the client left out). The result parses to the same object as the
+ * re-serialised copy, without encoding the whole conversation again on the way to the first token,
+ * and the client's own fields go out byte for byte. Undefined when a client field was changed or
+ * removed: then the copy is serialised whole.
+ */
+function withAddedFields(raw: Buffer, original: JsonObject, shaped: JsonObject): Buffer | undefined {
+  let kept = 0;
+  let added = '';
+  for (const key in shaped) {
+    const value = shaped[key];
+    if (Object.hasOwn(original, key)) {
+      if (value !== original[key]) return undefined;
+      kept += 1;
+    } else if (value !== undefined) {
+      added += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+    }
+  }
+  let originalKeys = 0;
+  for (const _ in original) originalKeys += 1;
+  if (kept !== originalKeys) return undefined;
+  let close = raw.length - 1;
+  while (close >= 0 && JSON_WHITESPACE.has(raw[close] as number)) close -= 1;
+  if (raw[close] !== CLOSING_BRACE) return undefined;
+  const fields = kept === 0 ? added.slice(1) : added;
+  const fieldBytes = Buffer.byteLength(fields);
+  const out = Buffer.allocUnsafe(raw.length + fieldBytes);
+  raw.copy(out, 0, 0, close);
+  out.write(fields, close);
+  raw.copy(out, close + fieldBytes, close);
+  return out;
 }
