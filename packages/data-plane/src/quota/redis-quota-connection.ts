@@ -1,3 +1,4 @@
+import type { AiRateLimitingConf } from '@switchboard/core';
 import { QuotaStoreUnavailableError } from './redis-quota-store-error.js';
 
 /**
@@ -7,51 +8,51 @@ import { QuotaStoreUnavailableError } from './redis-quota-store-error.js';
  * with different limits share one client.
  */
 
-export interface RedisStandaloneConnection {
-  readonly policy: 'redis';
-  readonly redis_host: string;
-  readonly redis_port?: number | undefined;
-  readonly redis_username?: string | undefined;
-  readonly redis_password?: string | undefined;
-  readonly redis_database?: number | undefined;
-  /** Connect and per-command timeout, ms. */
-  readonly redis_timeout?: number | undefined;
-  readonly redis_ssl?: boolean | undefined;
-  readonly redis_ssl_verify?: boolean | undefined;
-  /** Accepted for APISIX compatibility; one persistent pipelined connection needs no idle pool. */
-  readonly redis_keepalive_timeout?: number | undefined;
-  readonly redis_keepalive_pool?: number | undefined;
-}
+/** The connection fields of a policy, typed from the plugin's one schema (AiRateLimitingSchema). */
+type ConfFields<K extends keyof AiRateLimitingConf> = Readonly<Pick<AiRateLimitingConf, K>>;
 
-export interface RedisClusterConnection {
+export type RedisStandaloneConnection = { readonly policy: 'redis'; readonly redis_host: string } & ConfFields<
+  | 'redis_port'
+  | 'redis_username'
+  | 'redis_password'
+  | 'redis_database'
+  | 'redis_timeout'
+  | 'redis_ssl'
+  | 'redis_ssl_verify'
+  | 'redis_keepalive_timeout'
+  | 'redis_keepalive_pool'
+>;
+
+/** `redis_cluster_nodes` are seed nodes, `host:port` (`[::1]:7000` for IPv6); `redis_cluster_name` only labels logs. */
+export type RedisClusterConnection = {
   readonly policy: 'redis-cluster';
-  /** Seed nodes, `host:port` (`[::1]:7000` for IPv6). */
   readonly redis_cluster_nodes: readonly string[];
-  /** APISIX names its slot cache with it; here the client keeps the slot map, so it only labels logs. */
-  readonly redis_cluster_name?: string | undefined;
-  readonly redis_password?: string | undefined;
-  readonly redis_timeout?: number | undefined;
-  readonly redis_cluster_ssl?: boolean | undefined;
-  readonly redis_cluster_ssl_verify?: boolean | undefined;
-  readonly redis_keepalive_timeout?: number | undefined;
-  readonly redis_keepalive_pool?: number | undefined;
-}
+} & ConfFields<
+  | 'redis_cluster_name'
+  | 'redis_password'
+  | 'redis_timeout'
+  | 'redis_cluster_ssl'
+  | 'redis_cluster_ssl_verify'
+  | 'redis_keepalive_timeout'
+  | 'redis_keepalive_pool'
+>;
 
-export interface RedisSentinelConnection {
+/** `redis_role: slave` reads from a replica as APISIX would; counters are written, so use `master`. */
+export type RedisSentinelConnection = {
   readonly policy: 'redis-sentinel';
   readonly redis_sentinels: readonly { readonly host: string; readonly port: number }[];
   readonly redis_master_name: string;
-  /** `slave` reads from a replica as APISIX would; counters are written, so use `master`. */
-  readonly redis_role?: 'master' | 'slave' | undefined;
-  readonly redis_connect_timeout?: number | undefined;
-  readonly redis_read_timeout?: number | undefined;
-  readonly redis_keepalive_timeout?: number | undefined;
-  readonly redis_username?: string | undefined;
-  readonly redis_password?: string | undefined;
-  readonly redis_database?: number | undefined;
-  readonly sentinel_username?: string | undefined;
-  readonly sentinel_password?: string | undefined;
-}
+} & ConfFields<
+  | 'redis_role'
+  | 'redis_connect_timeout'
+  | 'redis_read_timeout'
+  | 'redis_keepalive_timeout'
+  | 'redis_username'
+  | 'redis_password'
+  | 'redis_database'
+  | 'sentinel_username'
+  | 'sentinel_password'
+>;
 
 export type RedisQuotaConnection = RedisStandaloneConnection | RedisClusterConnection | RedisSentinelConnection;
 
