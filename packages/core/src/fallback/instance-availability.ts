@@ -35,12 +35,11 @@ export async function pickAvailable<Stop>(
   balancer: InstanceBalancer,
   request: PickRequest,
   gates: PickGates,
-  availability: InstanceAvailability<Stop> | undefined,
+  availability: InstanceAvailability<Stop>,
 ): Promise<AvailablePick<Stop>> {
   for (;;) {
     const name = balancer.pick(request, gates);
     if (name === undefined) return { kind: 'none' };
-    if (availability === undefined) return { kind: 'picked', name };
     const verdict = await availability(name);
     if (verdict.kind === 'use') return { kind: 'picked', name };
     if (verdict.kind === 'stop') return { kind: 'stopped', stop: verdict.stop };

@@ -226,19 +226,23 @@ export function createAiProxyMultiPlugin(
       const result = await runFallbackLoop<AttemptOutcome, FailedOutcome>({
         policy: prepared.fallback,
         deadlinePassed: deadline.passed,
-        pick: async (tried) => {
-          // §2.7, §9.1: with the `rate_limiting` strategy an exhausted instance is skipped; without it
-          // only the first pick is checked and an exhausted one rejects the request.
-          const picked = await pickAvailable(
-            prepared.balancer,
-            { tried, hashKey },
-            gates,
-            quota?.gateFor(prepared.fallback.rateLimiting),
-          );
-          if (picked.kind === 'picked') return picked.name;
-          if (picked.kind === 'stopped') quota?.stopWith(picked.stop);
-          return undefined;
-        },
+        // Without ai-rate-limiting the pick stays synchronous: no promise per request.
+        pick:
+          quota === undefined
+            ? (tried) => prepared.balancer.pick({ tried, hashKey }, gates)
+            : async (tried) => {
+                // §2.7, §9.1: with the `rate_limiting` strategy an exhausted instance is skipped; without
+                // it only the first pick is checked and an exhausted one rejects the request.
+                const picked = await pickAvailable(
+                  prepared.balancer,
+                  { tried, hashKey },
+                  gates,
+                  quota.gateFor(prepared.fallback.rateLimiting),
+                );
+                if (picked.kind === 'picked') return picked.name;
+                if (picked.kind === 'stopped') quota.stopWith(picked.stop);
+                return undefined;
+              },
         now: deps.now,
         onEvent: (event) => logFallbackEvent(ctx, event),
         async attempt(name, attempt) {
